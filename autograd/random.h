@@ -1,0 +1,52 @@
+// Counter-based random numbers (Philox4x32-10 from Random123).
+//
+// Note [Counter-based randomness]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// Element i of a random tensor is a pure function of (seed, counter = offset + i): one Philox
+// call, no sequential state. So values never depend on how many threads fill the tensor, and
+// a Generator is fully described by two integers (seed, offset), which a checkpoint stores.
+// Each draw advances the offset by the number of elements drawn.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "autograd/tensor.h"
+
+namespace tg {
+
+class Generator {
+ public:
+  explicit Generator(std::uint64_t seed = 0, std::uint64_t offset = 0) : seed_(seed), offset_(offset) {}
+  std::uint64_t seed() const { return seed_; }
+  std::uint64_t offset() const { return offset_; }
+  /// Reserves n consecutive counters; returns the first.
+  std::uint64_t advance(std::uint64_t n) {
+    std::uint64_t first = offset_;
+    offset_ += n;
+    return first;
+  }
+
+ private:
+  std::uint64_t seed_;
+  std::uint64_t offset_;
+};
+
+/// The four 32-bit Philox words for (seed, counter).
+std::array<std::uint32_t, 4> philox(std::uint64_t seed, std::uint64_t counter);
+/// Uniform in the open interval (0, 1), 53 random bits, from words 0 and 1.
+double uniform_at(std::uint64_t seed, std::uint64_t counter);
+/// Standard normal by Box–Muller from the two uniforms of one Philox call.
+double normal_at(std::uint64_t seed, std::uint64_t counter);
+
+/// N(mean, std²) values.
+Tensor randn(const Shape& shape, Generator& gen, DType dtype = DType::float32, double mean = 0.0, double std = 1.0);
+/// Uniform values in (low, high).
+Tensor rand(const Shape& shape, Generator& gen, DType dtype = DType::float32, double low = 0.0, double high = 1.0);
+/// 1 with probability p, else 0.
+Tensor bernoulli(const Shape& shape, double p, Generator& gen, DType dtype = DType::float32);
+/// A uniformly random permutation of 0..n-1 (Fisher–Yates driven by counters).
+std::vector<std::int64_t> randperm(std::int64_t n, Generator& gen);
+
+}  // namespace tg

@@ -1,0 +1,237 @@
+#include "autograd/tensor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <ostream>
+
+#include "autograd/tape.h"
+
+namespace tg {
+namespace {
+
+std::shared_ptr<TensorImpl> new_impl(const Shape& shape, DType dtype) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(shape.numel()) * dtype_size(dtype));
+  impl->shape = shape;
+  impl->dtype = dtype;
+  return impl;
+}
+
+// A new handle on the same storage with another shape/offset (a view).
+std::shared_ptr<TensorImpl> view_impl(const TensorImpl& src, const Shape& shape, std::int64_t offset) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = src.storage;
+  impl->offset = offset;
+  impl->shape = shape;
+  impl->dtype = src.dtype;
+  return impl;
+}
+
+std::int64_t flat_index(const Tensor& t, std::initializer_list<std::int64_t> index) {
+  const Shape& s = t.shape();
+  check(static_cast<int>(index.size()) == s.dim(), "at: index has ", index.size(), " entries for a tensor of shape ",
+        s);
+  std::int64_t flat = 0;
+  int axis = 0;
+  for (std::int64_t i : index) {
+    check(i >= 0 && i < s[axis], "at: index ", i, " out of range for axis ", axis, " of shape ", s);
+    flat = flat * s[axis] + i;
+    ++axis;
+  }
+  return flat;
+}
+
+double read(const Tensor& t, std::int64_t i) {
+  switch (t.dtype()) {
+    case DType::float32: return t.data<float>()[i];
+    case DType::float64: return t.data<double>()[i];
+    case DType::int64: return static_cast<double>(t.data<std::int64_t>()[i]);
+  }
+  return 0;
+}
+
+void write(const Tensor& t, std::int64_t i, double v) {
+  switch (t.dtype()) {
+    case DType::float32: t.data<float>()[i] = static_cast<float>(v); break;
+    case DType::float64: t.data<double>()[i] = v; break;
+    case DType::int64: t.data<std::int64_t>()[i] = static_cast<std::int64_t>(v); break;
+  }
+}
+
+void convert(const Tensor& src, const Tensor& dst) {
+  const std::int64_t n = src.numel();
+  if (src.dtype() == dst.dtype()) {
+    std::memcpy(dst.raw_data(), src.raw_data(), static_cast<std::size_t>(n) * dtype_size(src.dtype()));
+    return;
+  }
+  for (std::int64_t i = 0; i < n; ++i) write(dst, i, read(src, i));
+}
+
+}  // namespace
+
+// ---- element access ----
+
+double Tensor::at(std::initializer_list<std::int64_t> index) const { return read(*this, flat_index(*this, index)); }
+void Tensor::set(std::initializer_list<std::int64_t> index, double value) {
+  write(*this, flat_index(*this, index), value);
+}
+double Tensor::item() const {
+  check(defined() && numel() == 1, "item: expected a one-element tensor, got ", defined() ? describe(*this) : "undefined");
+  return read(*this, 0);
+}
+std::vector<double> Tensor::to_vector() const {
+  std::vector<double> v(static_cast<std::size_t>(numel()));
+  for (std::int64_t i = 0; i < numel(); ++i) v[i] = read(*this, i);
+  return v;
+}
+
+// ---- autograd state ----
+
+Tensor& Tensor::requires_grad(bool on) {
+  check(!on || dtype() != DType::int64, "requires_grad: an int64 tensor cannot have a gradient");
+  check(is_leaf(), "requires_grad: only leaf tensors can be marked; this one was produced by an op");
+  impl_->requires_grad = on;
+  return *this;
+}
+bool Tensor::requires_grad() const { return impl_->requires_grad; }
+bool Tensor::is_leaf() const { return impl_->is_leaf; }
+Tensor Tensor::grad() const { return Tensor(impl_->grad); }
+void Tensor::zero_grad() { impl_->grad.reset(); }
+const std::string& Tensor::name() const { return impl_->name; }
+Tensor& Tensor::set_name(std::string name) {
+  impl_->name = std::move(name);
+  return *this;
+}
+
+// ---- copies and views ----
+
+Tensor Tensor::clone() const {
+  Tensor y(new_impl(shape(), dtype()));
+  convert(*this, y);
+  record("clone", {*this}, y, {}, [x = *this](const Tensor& gy) { accumulate_grad(x, gy, "clone"); });
+  return y;
+}
+
+Tensor Tensor::detach() const { return Tensor(view_impl(*impl_, shape(), impl_->offset)); }
+
+Tensor Tensor::reshape(const Shape& new_shape) const {
+  const Shape& s = new_shape;
+  check(s.numel() == numel(), "reshape: cannot view ", describe(*this), " as ", s, " (", numel(), " vs ", s.numel(),
+        " elements)");
+  Tensor y(view_impl(*impl_, s, impl_->offset));
+  record("reshape", {*this}, y, {}, [x = *this](const Tensor& gy) { accumulate_grad(x, gy.reshape(x.shape()), "reshape"); });
+  return y;
+}
+
+Tensor Tensor::rows(std::int64_t begin, std::int64_t end) const {
+  check(dim() >= 1, "rows: expected at least one dimension, got ", describe(*this));
+  check(0 <= begin && begin <= end && end <= size(0), "rows: range [", begin, ", ", end, ") is outside axis 0 of ",
+        describe(*this));
+  Shape s = shape();
+  s[0] = end - begin;
+  const std::int64_t row = size(0) ? numel() / size(0) : 0;
+  Tensor y(view_impl(*impl_, s, impl_->offset + begin * row));
+  record("rows", {*this}, y, {}, [x = *this, begin, row](const Tensor& gy) {
+    Tensor gx = grad_of(x);
+    dispatch(x.dtype(), "rows", [&]<class T>() {
+      T* dst = gx.data<T>() + begin * row;
+      const T* src = gy.data<T>();
+      for (std::int64_t i = 0; i < gy.numel(); ++i) dst[i] += src[i];
+    });
+  });
+  return y;
+}
+
+Tensor Tensor::to(DType target) const {
+  Tensor y(new_impl(shape(), target));
+  convert(*this, y);
+  if (target != DType::int64 && dtype() != DType::int64)
+    record("to", {*this}, y, {}, [x = *this](const Tensor& gy) { accumulate_grad(x, gy.to(x.dtype()), "to"); });
+  return y;
+}
+
+// ---- creation ----
+
+Tensor empty(const Shape& shape, DType dtype) { return Tensor(new_impl(shape, dtype)); }
+Tensor empty_like(const Tensor& t) { return empty(t.shape(), t.dtype()); }
+Tensor zeros(const Shape& shape, DType dtype) {
+  Tensor t = empty(shape, dtype);
+  std::memset(t.raw_data(), 0, static_cast<std::size_t>(t.numel()) * dtype_size(dtype));
+  return t;
+}
+Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
+Tensor full(const Shape& shape, double value, DType dtype) {
+  Tensor t = empty(shape, dtype);
+  for (std::int64_t i = 0; i < t.numel(); ++i) write(t, i, value);
+  return t;
+}
+Tensor ones(const Shape& shape, DType dtype) { return full(shape, 1.0, dtype); }
+
+Tensor arange(double start, double stop, double step, DType dtype) {
+  check(step != 0 && std::isfinite(start) && std::isfinite(stop) && std::isfinite(step), "arange: bad range start=", start,
+        " stop=", stop, " step=", step);
+  const auto n = static_cast<std::int64_t>(std::max(0.0, std::ceil((stop - start) / step)));
+  Tensor t = empty({n}, dtype);
+  for (std::int64_t i = 0; i < n; ++i) write(t, i, start + static_cast<double>(i) * step);
+  return t;
+}
+
+Tensor tensor(const std::vector<double>& values, const Shape& shape, DType dtype) {
+  check(static_cast<std::int64_t>(values.size()) == shape.numel(), "tensor: ", values.size(),
+        " values do not fill shape ", shape, " (", shape.numel(), " elements)");
+  Tensor t = empty(shape, dtype);
+  for (std::int64_t i = 0; i < t.numel(); ++i) write(t, i, values[i]);
+  return t;
+}
+Tensor tensor(std::initializer_list<double> values, DType dtype) {
+  return tensor(std::vector<double>(values), Shape{static_cast<std::int64_t>(values.size())}, dtype);
+}
+Tensor labels(const std::vector<std::int64_t>& values) {
+  Tensor t = empty({static_cast<std::int64_t>(values.size())}, DType::int64);
+  std::copy(values.begin(), values.end(), t.data<std::int64_t>());
+  return t;
+}
+
+std::string describe(const Tensor& t) {
+  if (!t.defined()) return "undefined";
+  return cat(t.shape(), " ", dtype_name(t.dtype()));
+}
+
+// ---- printing ----
+
+namespace {
+void print_axis(std::ostream& out, const Tensor& t, int axis, std::int64_t offset, std::int64_t stride) {
+  const std::int64_t n = t.shape()[axis];
+  const std::int64_t inner = n ? stride / n : 0;
+  constexpr std::int64_t kEdge = 3;  // elements shown at each end of a long axis
+  out << "[";
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (n > 2 * kEdge && i == kEdge) {
+      out << (axis + 1 == t.dim() ? ", ..." : ",\n ...");
+      i = n - kEdge - 1;
+      continue;
+    }
+    if (i) out << (axis + 1 == t.dim() ? ", " : ",\n ");
+    if (axis + 1 == t.dim())
+      out << read(t, offset + i);
+    else
+      print_axis(out, t, axis + 1, offset + i * inner, inner);
+  }
+  out << "]";
+}
+}  // namespace
+
+std::ostream& operator<<(std::ostream& out, const Tensor& t) {
+  if (!t.defined()) return out << "tensor(undefined)";
+  out << "tensor(" << t.shape() << ", " << t.dtype();
+  if (t.requires_grad()) out << ", requires_grad";
+  out << ")\n";
+  if (t.dim() == 0)
+    out << read(t, 0);
+  else
+    print_axis(out, t, 0, 0, t.numel());
+  return out;
+}
+
+}  // namespace tg

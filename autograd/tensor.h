@@ -1,0 +1,117 @@
+// Tensor: an N-dimensional, row-major, contiguous array of float32, float64 or int64.
+//
+// A Tensor is a handle. Copying a Tensor copies the handle: both name the same data and the
+// same gradient slot, as in PyTorch. clone() copies the data. reshape() and rows() are views
+// into the same storage. See Note [Tape ownership] in tape.h for who keeps what alive.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "autograd/dtype.h"
+#include "autograd/shape.h"
+#include "autograd/storage.h"
+
+namespace tg {
+
+struct TensorImpl;
+
+class Tensor {
+ public:
+  Tensor() = default;  ///< an undefined tensor; defined() is false
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  bool defined() const { return impl_ != nullptr; }
+  const Shape& shape() const;
+  int dim() const { return shape().dim(); }
+  std::int64_t size(int axis) const { return shape().size(axis); }
+  std::int64_t numel() const { return shape().numel(); }
+  DType dtype() const;
+
+  /// Pointer to the first element, typed; T must match dtype() (asserted, not checked).
+  template <class T> T* data() const;
+  void* raw_data() const;
+
+  /// Element access for tests and small programs; index has one entry per dimension.
+  double at(std::initializer_list<std::int64_t> index) const;
+  void set(std::initializer_list<std::int64_t> index, double value);
+  /// The value of a one-element tensor.
+  double item() const;
+  /// All elements as doubles, row-major.
+  std::vector<double> to_vector() const;
+
+  // ---- autograd ----
+  /// Marks a leaf as a parameter: backward() fills its grad(). Returns *this for chaining.
+  Tensor& requires_grad(bool on);
+  bool requires_grad() const;
+  /// True unless this tensor was produced by a recorded op.
+  bool is_leaf() const;
+  /// The accumulated gradient (undefined until a backward pass reaches this tensor).
+  Tensor grad() const;
+  /// Drops the accumulated gradient.
+  void zero_grad();
+
+  // ---- copies and views ----
+  Tensor clone() const;                                          ///< new storage; differentiable
+  Tensor detach() const;                                         ///< same storage, no gradient
+  Tensor reshape(const Shape& shape) const;                      ///< view; differentiable
+  Tensor rows(std::int64_t begin, std::int64_t end) const;       ///< view of rows [begin, end) of axis 0
+  Tensor to(DType dtype) const;                                  ///< converted copy; differentiable
+
+  bool same(const Tensor& other) const { return impl_ == other.impl_; }
+  const std::string& name() const;
+  Tensor& set_name(std::string name);
+
+  TensorImpl* impl() const { return impl_.get(); }
+  const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
+
+ private:
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+struct TensorImpl {
+  std::shared_ptr<Storage> storage;
+  std::int64_t offset = 0;  // in elements
+  Shape shape;
+  DType dtype = DType::float32;
+  bool requires_grad = false;
+  bool is_leaf = true;
+  std::shared_ptr<TensorImpl> grad;
+  std::string name;
+};
+
+inline const Shape& Tensor::shape() const { return impl_->shape; }
+inline DType Tensor::dtype() const { return impl_->dtype; }
+inline void* Tensor::raw_data() const {
+  return static_cast<char*>(impl_->storage->data()) + impl_->offset * dtype_size(impl_->dtype);
+}
+template <class T>
+T* Tensor::data() const {
+  return static_cast<T*>(raw_data());
+}
+
+std::ostream& operator<<(std::ostream& out, const Tensor& t);
+
+// ---- creation ----
+/// Uninitialised memory; every element must be written before it is read.
+Tensor empty(const Shape& shape, DType dtype = DType::float32);
+Tensor empty_like(const Tensor& t);
+Tensor zeros(const Shape& shape, DType dtype = DType::float32);
+Tensor zeros_like(const Tensor& t);
+Tensor ones(const Shape& shape, DType dtype = DType::float32);
+Tensor full(const Shape& shape, double value, DType dtype = DType::float32);
+/// [start, start+step, ...) up to but excluding stop, as a 1-D tensor.
+Tensor arange(double start, double stop, double step = 1.0, DType dtype = DType::float32);
+/// Copies `values` into a new tensor of the given shape (numel must match).
+Tensor tensor(const std::vector<double>& values, const Shape& shape, DType dtype = DType::float32);
+Tensor tensor(std::initializer_list<double> values, DType dtype = DType::float32);  ///< 1-D
+Tensor labels(const std::vector<std::int64_t>& values);                               ///< 1-D int64
+
+/// "[2, 3] float32" — for error messages.
+std::string describe(const Tensor& t);
+
+}  // namespace tg

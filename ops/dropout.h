@@ -1,0 +1,28 @@
+// Dropout and alpha-dropout. Masks come from the counter-based generator, so they are the
+// same for any thread count (Note [Counter-based randomness]).
+#pragma once
+
+#include <cstdint>
+
+#include "autograd/random.h"
+#include "autograd/tensor.h"
+
+namespace tg {
+
+/// Training: y = x·m/(1−p) with m ~ Bernoulli(1−p); gradient m/(1−p). Eval: identity.
+Tensor dropout(const Tensor& x, double p, bool training, Generator& gen);
+Tensor dropout(const Tensor& x, double p, bool training, std::uint64_t seed);
+
+/// Alpha-dropout's affine correction for keep probability q = 1 − rate and α' = −λα,
+/// chosen so that mean μ and variance ν are preserved (PAPER.md §1).
+struct AlphaDropoutCoefficients {
+  double a, b, alpha_prime;
+};
+AlphaDropoutCoefficients alpha_dropout_coefficients(double rate, double mu = 0.0, double nu = 1.0);
+
+/// Training: y = a·(x·d + α'(1−d)) + b with d ~ Bernoulli(1 − rate); gradient a·d.
+/// Eval: identity.
+Tensor alpha_dropout(const Tensor& x, double rate, bool training, Generator& gen);
+Tensor alpha_dropout(const Tensor& x, double rate, bool training, std::uint64_t seed);
+
+}  // namespace tg

@@ -1,0 +1,16 @@
+// Matrix products over the packed, blocked xsimd GEMM in gemm.h.
+#pragma once
+
+#include "autograd/tensor.h"
+
+namespace tg {
+
+/// op(a)·op(b) for 2-D a, b, where op transposes when asked (no transposed copy is made).
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
+/// x·Wᵀ + b for x [batch, in_features], weight [out_features, in_features], bias [out_features]
+/// (bias may be undefined). One fused op: the bias is added in the GEMM's write-back.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+/// The transpose of a 2-D tensor, as a new contiguous tensor.
+Tensor transpose(const Tensor& x);
+
+}  // namespace tg

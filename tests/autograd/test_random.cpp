@@ -1,0 +1,59 @@
+#include <cmath>
+#include <cstring>
+
+#include "autograd/parallel.h"
+#include "autograd/random.h"
+#include "support.h"
+
+using namespace tg;
+
+TEST_CASE("random tensors depend on (seed, position) only, not on the thread count") {
+  const int saved = num_threads();
+  set_num_threads(1);
+  Generator g1(42);
+  Tensor a = randn({300000}, g1);
+  set_num_threads(2);
+  Generator g2(42);
+  Tensor b = randn({300000}, g2);
+  set_num_threads(saved);
+  REQUIRE(std::memcmp(a.raw_data(), b.raw_data(), 300000 * sizeof(float)) == 0);
+}
+
+TEST_CASE("a generator advances: successive draws differ, (seed, offset) reproduces them") {
+  Generator g(5);
+  Tensor a = randn({10}, g, DType::float64);
+  Tensor b = randn({10}, g, DType::float64);
+  CHECK(a.to_vector() != b.to_vector());
+  CHECK(g.offset() == 20);
+  Generator resumed(5, 10);
+  CHECK(randn({10}, resumed, DType::float64).to_vector() == b.to_vector());
+}
+
+TEST_CASE("normal, uniform and Bernoulli draws have the right moments") {
+  const std::int64_t n = 1000000;
+  Generator g(1);
+  auto moments = [](const Tensor& t) {
+    double s = 0, s2 = 0;
+    for (double v : t.to_vector()) s += v, s2 += v * v;
+    double mean = s / t.numel();
+    return std::pair{mean, s2 / t.numel() - mean * mean};
+  };
+  auto [m, v] = moments(randn({n}, g, DType::float64, 1.0, 2.0));
+  CHECK(std::abs(m - 1.0) < 5 * 2.0 / std::sqrt(n));
+  CHECK(std::abs(v - 4.0) < 0.03);
+  auto [mu, vu] = moments(rand({n}, g, DType::float64, -1, 1));
+  CHECK(std::abs(mu) < 0.005);
+  CHECK(std::abs(vu - 1.0 / 3) < 0.005);
+  auto [mb, vb] = moments(bernoulli({n}, 0.9, g));
+  CHECK(std::abs(mb - 0.9) < 5 * 0.3 / std::sqrt(n));
+  REQUIRE_THROWS_WITH(bernoulli({2}, 1.5, g), Catch::Contains("bernoulli"));
+}
+
+TEST_CASE("randperm is a permutation") {
+  Generator g(3);
+  auto p = randperm(1000, g);
+  std::vector<std::int64_t> sorted = p;
+  std::sort(sorted.begin(), sorted.end());
+  for (std::int64_t i = 0; i < 1000; ++i) REQUIRE(sorted[i] == i);
+  CHECK(p != sorted);
+}
