@@ -34,7 +34,14 @@ void detail::push_record(const char* op, std::initializer_list<Tensor> inputs, c
                          std::initializer_list<Tensor> saved, BackwardFn backward) {
   output.impl()->requires_grad = true;
   output.impl()->is_leaf = false;
-  t_tape.push(Record{op, std::vector<Tensor>(inputs), output, std::vector<Tensor>(saved), std::move(backward)});
+  // Optional inputs (an absent bias, say) are passed as undefined tensors; the record keeps only
+  // the defined ones, so every tensor on the tape is real.
+  Record r{op, {}, output, {}, std::move(backward)};
+  for (const Tensor& t : inputs)
+    if (t.defined()) r.inputs.push_back(t);
+  for (const Tensor& t : saved)
+    if (t.defined()) r.saved.push_back(t);
+  t_tape.push(std::move(r));
 }
 
 Tensor grad_of(const Tensor& x) {

@@ -1,0 +1,38 @@
+// AtomicFile: every file tapegrad writes (checkpoints, results) appears whole or not at all.
+//
+// Data goes to "<path>.tmp.<pid>"; commit() flushes it, fsyncs it and renames it over <path>
+// (then fsyncs the directory, best effort). If commit() is never reached — a write threw, the
+// process died — the old file is untouched and the temporary is removed (or left for a crash).
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace tg {
+
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::string path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(const void* data, std::size_t bytes);
+  void write(std::string_view s) { write(s.data(), s.size()); }
+  std::uint64_t written() const { return written_; }
+  /// Flushes the data to disk, then renames: the rename must not overtake the data.
+  void commit();
+
+ private:
+  std::string path_, temp_;
+  std::FILE* file_ = nullptr;
+  std::uint64_t written_ = 0;
+  bool committed_ = false;
+};
+
+/// Writes `contents` to `path` through an AtomicFile.
+void write_file_atomically(const std::string& path, std::string_view contents);
+
+}  // namespace tg

@@ -1,0 +1,141 @@
+#include "nn/module.h"
+
+#include <algorithm>
+#include <cstring>
+#include <iomanip>
+#include <ostream>
+
+#include "autograd/tape.h"
+
+namespace tg::nn {
+namespace {
+std::string join(const std::string& prefix, const std::string& name) { return prefix.empty() ? name : prefix + "." + name; }
+
+// Thousands separators make parameter counts readable: 19,745,290.
+std::string grouped(std::int64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+}  // namespace
+
+Tensor Module::operator()(const Tensor& input) {
+  Tensor output = forward(input);
+  for (auto& [handle, hook] : hooks_) hook(*this, input, output);
+  return output;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
+  std::vector<std::pair<std::string, Tensor>> out = parameters_;
+  for (const auto& [name, child] : children_)
+    for (auto& [sub, t] : child->named_parameters()) out.emplace_back(join(name, sub), t);
+  return out;
+}
+
+std::vector<Tensor> Module::parameters() const {
+  std::vector<Tensor> out;
+  for (auto& [name, t] : named_parameters()) out.push_back(t);
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_buffers() const {
+  std::vector<std::pair<std::string, Tensor>> out = buffers_;
+  for (const auto& [name, child] : children_)
+    for (auto& [sub, t] : child->named_buffers()) out.emplace_back(join(name, sub), t);
+  return out;
+}
+
+std::vector<std::pair<std::string, Generator*>> Module::named_generators() const {
+  std::vector<std::pair<std::string, Generator*>> out = generators_;
+  for (const auto& [name, child] : children_)
+    for (auto& [sub, g] : child->named_generators()) out.emplace_back(join(name, sub), g);
+  return out;
+}
+
+std::vector<std::pair<std::string, Module*>> Module::named_modules() {
+  std::vector<std::pair<std::string, Module*>> out{{"", this}};
+  for (const auto& [name, child] : children_)
+    for (auto& [sub, m] : child->named_modules()) out.emplace_back(join(name, sub), m);
+  return out;
+}
+
+std::int64_t Module::parameter_count() const {
+  std::int64_t n = 0;
+  for (auto& [name, t] : named_parameters()) n += t.numel();
+  return n;
+}
+
+void Module::label_tensors() {
+  for (auto& [name, t] : named_parameters()) t.set_name(name);
+  for (auto& [name, t] : named_buffers()) t.set_name(name);
+}
+
+void Module::train(bool on) {
+  training_ = on;
+  for (auto& [name, child] : children_) child->train(on);
+}
+
+void Module::zero_grad() {
+  for (Tensor t : parameters()) t.zero_grad();
+}
+
+void Module::to(DType dtype) {
+  check(dtype != DType::int64, type(), ".to: parameters must be float32 or float64");
+  auto convert = [&](const Tensor& t) {
+    if (t.dtype() == dtype) return;
+    NoGrad no_grad;
+    Tensor converted = t.to(dtype);
+    t.impl()->storage = converted.impl()->storage;
+    t.impl()->offset = 0;
+    t.impl()->dtype = dtype;
+    t.impl()->grad.reset();
+  };
+  for (auto& [name, t] : named_parameters()) convert(t);
+  for (auto& [name, t] : named_buffers())
+    if (t.dtype() != DType::int64) convert(t);
+}
+
+int Module::register_forward_hook(ForwardHook fn) {
+  hooks_.emplace_back(next_hook_, std::move(fn));
+  return next_hook_++;
+}
+
+void Module::remove_hook(int handle) {
+  std::erase_if(hooks_, [&](const auto& h) { return h.first == handle; });
+}
+
+Tensor Module::register_parameter(std::string name, Tensor t) {
+  t.requires_grad(true);
+  parameters_.emplace_back(std::move(name), t);
+  return t;
+}
+
+Tensor Module::register_buffer(std::string name, Tensor t) {
+  buffers_.emplace_back(std::move(name), t);
+  return t;
+}
+
+void Module::register_generator(std::string name, Generator* gen) { generators_.emplace_back(std::move(name), gen); }
+
+void Module::summary(std::ostream& out) const {
+  summary(out, "", 0);
+  out << "total parameters: " << grouped(parameter_count()) << "\n";
+}
+
+void Module::summary(std::ostream& out, const std::string& name, int depth) const {
+  std::string line(static_cast<std::size_t>(2 * depth), ' ');
+  if (!name.empty()) line += "(" + name + ") ";
+  line += type();
+  if (const std::string extra = extra_repr(); !extra.empty()) line += "(" + extra + ")";
+  out << std::left << std::setw(64) << line;
+  if (const std::int64_t n = parameter_count()) out << std::right << std::setw(14) << grouped(n);
+  out << "\n";
+  for (const auto& [child_name, child] : children_) child->summary(out, child_name, depth + 1);
+}
+
+std::ostream& operator<<(std::ostream& out, const Module& m) {
+  m.summary(out);
+  return out;
+}
+
+}  // namespace tg::nn

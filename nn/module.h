@@ -1,0 +1,100 @@
+// Module: the base of every layer — named parameters, buffers, generators and children,
+// train/eval mode, forward hooks, and a printed summary.
+//
+// Note [Parameters are handles]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// A layer keeps its parameters as Tensor members (weight, bias) and registers the same
+// handles with the base class. Both name one TensorImpl, so anything done through the base
+// (optimizer updates, checkpoint loads, to(dtype)) is seen by the layer. Loads and updates
+// therefore write *into* the existing storage; they never rebind a handle.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "autograd/random.h"
+#include "autograd/tensor.h"
+
+namespace tg::nn {
+
+class Module {
+ public:
+  /// Called after forward with (module, input, output). See register_forward_hook.
+  using ForwardHook = std::function<void(Module& module, const Tensor& input, const Tensor& output)>;
+
+  virtual ~Module() = default;
+  Module() = default;
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  /// The layer's computation. Call the module through operator() so hooks run.
+  virtual Tensor forward(const Tensor& input) = 0;
+  Tensor operator()(const Tensor& input);
+
+  /// Type name, e.g. "Linear".
+  virtual std::string type() const = 0;
+  /// Constructor arguments for the summary, e.g. "in_features=784, out_features=10".
+  virtual std::string extra_repr() const { return ""; }
+
+  // ---- structure ----
+  /// Parameters of this module and its children, named by path ("0.weight", "3.bias", ...).
+  std::vector<std::pair<std::string, Tensor>> named_parameters() const;
+  std::vector<Tensor> parameters() const;
+  /// Buffers (state that is saved but not trained, e.g. BatchNorm running statistics).
+  std::vector<std::pair<std::string, Tensor>> named_buffers() const;
+  /// Random generators owned by modules (e.g. dropout masks), so checkpoints can save them.
+  std::vector<std::pair<std::string, Generator*>> named_generators() const;
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
+  /// This module and every descendant, depth first, with their path names ("" for this one).
+  std::vector<std::pair<std::string, Module*>> named_modules();
+  std::int64_t parameter_count() const;
+  /// Names every parameter and buffer tensor by its path, so tape dumps read "0.weight".
+  void label_tensors();
+
+  // ---- mode and state ----
+  void train(bool on = true);
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+  /// Drops the gradient of every parameter.
+  void zero_grad();
+  /// Converts every parameter and buffer to `dtype`, in place (handles stay valid).
+  void to(DType dtype);
+
+  // ---- hooks ----
+  /// Adds fn to run after every forward call of this module; returns a handle for remove_hook.
+  int register_forward_hook(ForwardHook fn);
+  void remove_hook(int handle);
+
+  /// Tree of modules with their extra_repr and parameter counts.
+  void summary(std::ostream& out) const;
+
+ protected:
+  Tensor register_parameter(std::string name, Tensor t);
+  Tensor register_buffer(std::string name, Tensor t);
+  void register_generator(std::string name, Generator* gen);
+  template <class M>
+  std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> module) {
+    children_.emplace_back(std::move(name), module);
+    return module;
+  }
+
+ private:
+  void summary(std::ostream& out, const std::string& name, int depth) const;
+
+  std::vector<std::pair<std::string, Tensor>> parameters_;
+  std::vector<std::pair<std::string, Tensor>> buffers_;
+  std::vector<std::pair<std::string, Generator*>> generators_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  std::vector<std::pair<int, ForwardHook>> hooks_;
+  int next_hook_ = 0;
+  bool training_ = true;
+};
+
+std::ostream& operator<<(std::ostream& out, const Module& m);
+
+}  // namespace tg::nn

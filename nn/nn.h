@@ -1,0 +1,6 @@
+// Everything in nn/.
+#pragma once
+
+#include "nn/init.h"
+#include "nn/layers.h"
+#include "nn/module.h"

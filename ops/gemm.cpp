@@ -1,0 +1,281 @@
+// GEMM: C = A·B (+ bias), the BLIS way — five loops around a register-blocked micro-kernel.
+//
+//   for jc in [n0, n1) step NC                loop 5: an NC-wide block of columns of B and C
+//     for pc in [0, K) step KC                loop 4: a KC-deep slice of the sum, in order
+//       pack_b  B[pc:+KC, jc:+NC] -> B̃       KC×NC, in NR-column micro-panels   (stays in L3)
+//       for ic in [m0, m1) step MC            loop 3: an MC-tall block of rows of A and C
+//         pack_a  A[ic:+MC, pc:+KC] -> Ã     MC×KC, in MR-row micro-panels      (stays in L2)
+//         macro_kernel
+//           for jr in [0, NC) step NR         loop 2: one micro-panel of B̃      (stays in L1)
+//             for ir in [0, MC) step MR       loop 1: one micro-panel of Ã
+//               micro_kernel  tile = Ã panel · B̃ panel   (KC rank-1 updates in registers)
+//               write_back    C tile = / += tile (+ bias, on the first KC slice only)
+//
+//   Ã, MC×KC:                                   B̃, KC×NC:
+//   ┌──────────── KC ────────────┐              ┌─NR─┬─NR─┬─NR─┬ ┄ ┐
+//   │ panel 0: MR rows           │ each panel   │    │    │    │   │ KC   each panel is
+//   ├────────────────────────────┤ stored       │    │    │    │   │      stored k-major:
+//   │ panel 1                    │ k-major:     │    │    │    │   │      NR values per k
+//   ├────────────────────────────┤ MR values    └────┴────┴────┴ ┄ ┘
+//   ┆                            ┆ per k
+//
+// The micro-kernel reads both panels front to back, one k at a time: broadcast MR values of
+// Ã, load NR values of B̃ (two vectors), and do 2·MR fused multiply-adds into 2·MR accumulator
+// registers. With AVX2 that is 12 accumulators + 2 B vectors + 1 broadcast = 15 of the 16 ymm
+// registers, for a 6×16 float tile or a 6×8 double tile.
+//
+// Packing takes (row stride, column stride), so op(A) and op(B) are read straight from
+// memory whatever their orientation: Aᵀ·B and A·Bᵀ need no transposed copies. Panels are
+// zero-padded to full MR rows / NR columns, so edge tiles run the same micro-kernel as
+// interior ones; write_back then stores only the valid part.
+//
+// Threads split C into strips — NR-aligned column strips (the JR direction; in an FNN, M is
+// the batch and N the wide side), or MR-aligned row strips when N is too narrow — and each
+// thread runs the five loops over its strip with its own packing buffers. No barriers.
+//
+// Note [GEMM determinism]
+// ~~~~~~~~~~~~~~~~~~~~~~~
+// Every element of C is computed by the same instruction sequence whatever the thread count:
+// for each KC slice in order, a chain of FMAs over k in order that starts from 0 in one
+// register lane, then one add into C (with the bias added to the first slice). Lanes never
+// interact — no horizontal sums — and edge tiles compute in full on zero-padded panels, so
+// neither the position of an element in its tile nor the strip it falls in changes its bits.
+// Strip boundaries still sit on global tile boundaries, so each thread's tiles are exactly
+// the tiles a single thread would compute. Tested in tests/ops/test_gemm.cpp.
+#include "ops/gemm.h"
+
+#include <algorithm>
+#include <vector>
+#include <xsimd/xsimd.hpp>
+
+#include "autograd/parallel.h"
+
+namespace tg::kernels {
+namespace {
+
+// ---- constants ----
+
+/// Micro-tile (MR × NR) and cache blocks (MC × KC of A, KC × NC of B). NR is two vectors,
+/// so 16 floats / 8 doubles with AVX2. KC·NR·sizeof(T) = 16 KiB keeps a B̃ micro-panel in
+/// L1; MC·KC is an L2-sized block of Ã; KC·NC·sizeof(T) = 4 MiB is B̃ in L3.
+template <class T>
+struct Blocking {
+  static constexpr std::int64_t kMR = 6;
+  static constexpr std::int64_t kNR = 2 * xsimd::batch<T>::size;
+  static constexpr std::int64_t kMC = 144;
+  static constexpr std::int64_t kKC = 256;
+  static constexpr std::int64_t kNC = sizeof(T) == 4 ? 4080 : 2040;
+  static_assert(kMC % kMR == 0 && kNC % kNR == 0, "blocks must hold whole micro-tiles");
+};
+
+/// Below this many multiply-adds the product stays on the calling thread.
+constexpr std::int64_t kParallelMacs = std::int64_t{1} << 18;
+/// Column strips narrower than this many NR tiles per thread make the split go over rows.
+constexpr std::int64_t kMinTilesPerStrip = 4;
+
+// ---- packing ----
+
+/// Per-thread packing buffer `which` (0: Ã, 1: B̃) of at least `count` T, 64-byte aligned.
+/// It grows to the largest block ever packed and is then reused: no allocation per call.
+template <class T>
+T* packing_buffer(int which, std::int64_t count) {
+  struct alignas(64) Line { unsigned char bytes[64]; };
+  thread_local std::vector<Line> buffers[2];
+  std::vector<Line>& buffer = buffers[which];
+  const std::size_t lines = (static_cast<std::size_t>(count) * sizeof(T) + sizeof(Line) - 1) / sizeof(Line);
+  if (buffer.size() < lines) buffer.resize(lines);
+  return reinterpret_cast<T*>(buffer.data());
+}
+
+/// Ã ← rows [0, mc) × columns [0, kc) of A, as MR-row micro-panels: element (r, p) of a panel
+/// at p·MR + r. Rows past mc are zero.
+template <class T>
+void pack_a(std::int64_t mc, std::int64_t kc, const T* A, std::int64_t rs, std::int64_t cs, T* out) {
+  constexpr std::int64_t MR = Blocking<T>::kMR;
+  for (std::int64_t i = 0; i < mc; i += MR, out += MR * kc) {
+    const std::int64_t rows = std::min(MR, mc - i);
+    const T* a = A + i * rs;
+    for (std::int64_t p = 0; p < kc; ++p) {
+      for (std::int64_t r = 0; r < rows; ++r) out[p * MR + r] = a[r * rs + p * cs];
+      for (std::int64_t r = rows; r < MR; ++r) out[p * MR + r] = T(0);
+    }
+  }
+}
+
+/// B̃ ← rows [0, kc) × columns [0, nc) of B, as NR-column micro-panels: element (p, c) of a
+/// panel at p·NR + c. Columns past nc are zero. Both orientations of B are read k by k (NR
+/// streams when B is transposed), which measured faster than walking each column's run.
+template <class T>
+void pack_b(std::int64_t kc, std::int64_t nc, const T* B, std::int64_t rs, std::int64_t cs, T* out) {
+  constexpr std::int64_t NR = Blocking<T>::kNR;
+  for (std::int64_t j = 0; j < nc; j += NR, out += NR * kc) {
+    const std::int64_t cols = std::min(NR, nc - j);
+    const T* b = B + j * cs;
+    if (cols == NR && cs == 1) {  // the common case: a fixed-size copy the compiler vectorises
+      for (std::int64_t p = 0; p < kc; ++p)
+        for (std::int64_t c = 0; c < NR; ++c) out[p * NR + c] = b[p * rs + c];
+    } else {
+      for (std::int64_t p = 0; p < kc; ++p)
+        for (std::int64_t c = 0; c < NR; ++c) out[p * NR + c] = c < cols ? b[p * rs + c * cs] : T(0);
+    }
+  }
+}
+
+// ---- the micro-kernel ----
+
+/// tile (MR × NR, row-major) = Ã panel · B̃ panel over kc steps. The only arithmetic of the
+/// GEMM: see Note [GEMM determinism].
+template <class T>
+void micro_kernel(std::int64_t kc, const T* a, const T* b, T* tile) {
+  using V = xsimd::batch<T>;
+  constexpr std::int64_t MR = Blocking<T>::kMR, NR = Blocking<T>::kNR, L = V::size;
+  V c0[MR], c1[MR];
+  for (std::int64_t r = 0; r < MR; ++r) c0[r] = c1[r] = V(T(0));
+  for (std::int64_t p = 0; p < kc; ++p, a += MR, b += NR) {
+    const V b0 = V::load_unaligned(b), b1 = V::load_unaligned(b + L);
+    for (std::int64_t r = 0; r < MR; ++r) {
+      const V ar(a[r]);
+      c0[r] = xsimd::fma(ar, b0, c0[r]);
+      c1[r] = xsimd::fma(ar, b1, c1[r]);
+    }
+  }
+  for (std::int64_t r = 0; r < MR; ++r) {
+    c0[r].store_unaligned(tile + r * NR);
+    c1[r].store_unaligned(tile + r * NR + L);
+  }
+}
+
+/// C[0:m, 0:n] ← tile (+ bias) (+ C when add_to_c). The same two adds for full and edge tiles;
+/// full tiles just do them a vector at a time.
+template <class T>
+void write_back(const T* tile, T* C, std::int64_t ldc, std::int64_t m, std::int64_t n, bool add_to_c, const T* bias) {
+  using V = xsimd::batch<T>;
+  constexpr std::int64_t MR = Blocking<T>::kMR, NR = Blocking<T>::kNR, L = V::size;
+  if (m == MR && n == NR) {
+    for (std::int64_t r = 0; r < MR; ++r)
+      for (std::int64_t j = 0; j < NR; j += L) {
+        V v = V::load_unaligned(tile + r * NR + j);
+        if (bias) v = v + V::load_unaligned(bias + j);
+        if (add_to_c) v = V::load_unaligned(C + r * ldc + j) + v;
+        v.store_unaligned(C + r * ldc + j);
+      }
+    return;
+  }
+  for (std::int64_t r = 0; r < m; ++r)
+    for (std::int64_t j = 0; j < n; ++j) {
+      T v = tile[r * NR + j];
+      if (bias) v = v + bias[j];
+      if (add_to_c) v = C[r * ldc + j] + v;
+      C[r * ldc + j] = v;
+    }
+}
+
+// ---- the loops ----
+
+template <class T>
+struct Problem {
+  std::int64_t M, N, K;
+  const T* A;
+  std::int64_t a_rs, a_cs;
+  const T* B;
+  std::int64_t b_rs, b_cs;
+  T* C;
+  std::int64_t ldc;
+  bool accumulate;
+  const T* bias;
+};
+
+/// Loops 2 and 1 over one packed MC×KC block of A and KC×NC block of B.
+template <class T>
+void macro_kernel(std::int64_t mc, std::int64_t nc, std::int64_t kc, const T* packed_a, const T* packed_b, T* C,
+                  std::int64_t ldc, bool add_to_c, const T* bias) {
+  constexpr std::int64_t MR = Blocking<T>::kMR, NR = Blocking<T>::kNR;
+  alignas(64) T tile[MR * NR];
+  for (std::int64_t jr = 0; jr < nc; jr += NR)
+    for (std::int64_t ir = 0; ir < mc; ir += MR) {
+      const std::int64_t m = std::min(MR, mc - ir), n = std::min(NR, nc - jr);
+      T* c = C + ir * ldc + jr;
+      for (std::int64_t r = 0; r < m; ++r) {  // C's tile arrives in cache while the kernel runs
+        __builtin_prefetch(c + r * ldc, 1);
+        __builtin_prefetch(c + r * ldc + n - 1, 1);
+      }
+      micro_kernel(kc, packed_a + ir * kc, packed_b + jr * kc, tile);
+      write_back(tile, c, ldc, m, n, add_to_c, bias ? bias + jr : nullptr);
+    }
+}
+
+/// Loops 5, 4 and 3 over the strip C[m0:m1, n0:n1] (n0 a multiple of NR, m0 of MR).
+template <class T>
+void five_loops(const Problem<T>& g, std::int64_t m0, std::int64_t m1, std::int64_t n0, std::int64_t n1) {
+  using Blk = Blocking<T>;
+  const std::int64_t strip_width = (n1 - n0 + Blk::kNR - 1) / Blk::kNR * Blk::kNR;
+  T* packed_a = packing_buffer<T>(0, Blk::kMC * Blk::kKC);
+  T* packed_b = packing_buffer<T>(1, Blk::kKC * std::min(Blk::kNC, strip_width));
+  for (std::int64_t jc = n0; jc < n1; jc += Blk::kNC) {
+    const std::int64_t nc = std::min(Blk::kNC, n1 - jc);
+    for (std::int64_t pc = 0; pc < g.K; pc += Blk::kKC) {
+      const std::int64_t kc = std::min(Blk::kKC, g.K - pc);
+      const bool first = pc == 0;  // the bias goes in once, with the first slice
+      pack_b(kc, nc, g.B + pc * g.b_rs + jc * g.b_cs, g.b_rs, g.b_cs, packed_b);
+      for (std::int64_t ic = m0; ic < m1; ic += Blk::kMC) {
+        const std::int64_t mc = std::min(Blk::kMC, m1 - ic);
+        pack_a(mc, kc, g.A + ic * g.a_rs + pc * g.a_cs, g.a_rs, g.a_cs, packed_a);
+        macro_kernel(mc, nc, kc, packed_a, packed_b, g.C + ic * g.ldc + jc, g.ldc, !first || g.accumulate,
+                     first && g.bias ? g.bias + jc : nullptr);
+      }
+    }
+  }
+}
+
+/// First tile of strip t when `tiles` tiles are shared by `strips` strips.
+std::int64_t strip_begin(std::int64_t t, std::int64_t strips, std::int64_t tiles) { return tiles * t / strips; }
+
+}  // namespace
+
+template <class T>
+void gemm(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64_t a_row_stride,
+          std::int64_t a_col_stride, const T* B, std::int64_t b_row_stride, std::int64_t b_col_stride, T* C,
+          std::int64_t ldc, bool accumulate, const T* bias) {
+  using Blk = Blocking<T>;
+  if (M <= 0 || N <= 0) return;
+  if (K == 0) {  // an empty sum: C = (C +) bias
+    for (std::int64_t i = 0; i < M; ++i)
+      for (std::int64_t j = 0; j < N; ++j) {
+        const T v = bias ? bias[j] : T(0);
+        C[i * ldc + j] = accumulate ? C[i * ldc + j] + v : v;
+      }
+    return;
+  }
+  const Problem<T> g{M, N, K, A, a_row_stride, a_col_stride, B, b_row_stride, b_col_stride, C, ldc, accumulate, bias};
+  const std::int64_t m_tiles = (M + Blk::kMR - 1) / Blk::kMR, n_tiles = (N + Blk::kNR - 1) / Blk::kNR;
+  const std::int64_t wanted = M * N * K < kParallelMacs ? 1 : std::min<std::int64_t>(num_threads(), std::max(m_tiles, n_tiles));
+  const bool split_columns = n_tiles >= kMinTilesPerStrip * wanted || n_tiles >= m_tiles;
+#pragma omp parallel num_threads(static_cast<int>(wanted)) if (wanted > 1)
+  {
+    const std::int64_t strips = omp_get_num_threads(), t = omp_get_thread_num();
+    if (split_columns) {
+      const std::int64_t n0 = strip_begin(t, strips, n_tiles) * Blk::kNR;
+      const std::int64_t n1 = std::min(N, strip_begin(t + 1, strips, n_tiles) * Blk::kNR);
+      if (n0 < n1) five_loops(g, 0, M, n0, n1);
+    } else {
+      const std::int64_t m0 = strip_begin(t, strips, m_tiles) * Blk::kMR;
+      const std::int64_t m1 = std::min(M, strip_begin(t + 1, strips, m_tiles) * Blk::kMR);
+      if (m0 < m1) five_loops(g, m0, m1, 0, N);
+    }
+  }
+}
+
+template <class T>
+GemmBlocking gemm_blocking() {
+  using Blk = Blocking<T>;
+  return {Blk::kMR, Blk::kNR, Blk::kMC, Blk::kKC, Blk::kNC};
+}
+
+template void gemm<float>(std::int64_t, std::int64_t, std::int64_t, const float*, std::int64_t, std::int64_t,
+                          const float*, std::int64_t, std::int64_t, float*, std::int64_t, bool, const float*);
+template void gemm<double>(std::int64_t, std::int64_t, std::int64_t, const double*, std::int64_t, std::int64_t,
+                           const double*, std::int64_t, std::int64_t, double*, std::int64_t, bool, const double*);
+template GemmBlocking gemm_blocking<float>();
+template GemmBlocking gemm_blocking<double>();
+
+}  // namespace tg::kernels

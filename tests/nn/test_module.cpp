@@ -1,0 +1,109 @@
+#include <sstream>
+
+#include "autograd/tape.h"
+#include "nn/nn.h"
+#include "ops/loss.h"
+#include "ops/reduce.h"
+#include "support.h"
+
+using namespace tg;
+
+namespace {
+std::shared_ptr<nn::Sequential> small_net(Generator& gen) {
+  return std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
+      std::make_shared<nn::Linear>(4, 8, gen), std::make_shared<nn::SELU>(), std::make_shared<nn::BatchNorm1d>(8),
+      std::make_shared<nn::AlphaDropout>(0.1, 3), std::make_shared<nn::Linear>(8, 3, gen, false)});
+}
+}  // namespace
+
+TEST_CASE("modules name their parameters, buffers and generators by path") {
+  Generator gen(1);
+  auto net = small_net(gen);
+  auto params = net->named_parameters();
+  REQUIRE(params.size() == 5);
+  CHECK(params[0].first == "0.weight");
+  CHECK(params[1].first == "0.bias");
+  CHECK(params[2].first == "2.weight");
+  CHECK(params[4].first == "4.weight");
+  CHECK(params[0].second.shape() == Shape{8, 4});
+  CHECK(net->parameter_count() == 4 * 8 + 8 + 8 + 8 + 8 * 3);
+  auto buffers = net->named_buffers();
+  REQUIRE(buffers.size() == 2);
+  CHECK(buffers[0].first == "2.running_mean");
+  CHECK(net->named_generators().at(0).first == "3.generator");
+  CHECK(net->named_modules().size() == 6);
+}
+
+TEST_CASE("train and eval propagate to children") {
+  Generator gen(1);
+  auto net = small_net(gen);
+  net->eval();
+  for (auto& [name, m] : net->named_modules()) CHECK(!m->is_training());
+  net->train();
+  CHECK((*net)[2].is_training());
+}
+
+TEST_CASE("summary lists layers with parameter counts") {
+  Generator gen(1);
+  auto net = small_net(gen);
+  std::ostringstream out;
+  out << *net;
+  const std::string s = out.str();
+  CHECK(s.find("Sequential") != std::string::npos);
+  CHECK(s.find("(0) Linear(in_features=4, out_features=8)") != std::string::npos);
+  CHECK(s.find("(4) Linear(in_features=8, out_features=3, bias=false)") != std::string::npos);
+  CHECK(s.find("total parameters: 80") != std::string::npos);
+}
+
+TEST_CASE("forward hooks see every call's input and output until removed") {
+  Generator gen(1);
+  auto net = small_net(gen);
+  int calls = 0;
+  Shape seen;
+  int handle = (*net)[0].register_forward_hook([&](nn::Module& m, const Tensor& in, const Tensor& out) {
+    ++calls;
+    seen = out.shape();
+    CHECK(m.type() == "Linear");
+  });
+  NoGrad no_grad;
+  (*net)(test::random_tensor({5, 4}, DType::float32));
+  CHECK(calls == 1);
+  CHECK(seen == Shape{5, 8});
+  (*net)[0].remove_hook(handle);
+  (*net)(test::random_tensor({5, 4}, DType::float32));
+  CHECK(calls == 1);
+}
+
+TEST_CASE("a module converts to float64 in place and its gradients pass gradcheck") {
+  Generator gen(2);
+  nn::Sequential net{std::make_shared<nn::Linear>(3, 5, gen), std::make_shared<nn::SELU>(),
+                     std::make_shared<nn::Linear>(5, 2, gen)};
+  Tensor w0 = net.named_parameters()[0].second;
+  net.to(DType::float64);
+  CHECK(w0.dtype() == DType::float64);  // the layer's own handle sees the conversion
+  Tensor x = test::random_tensor({4, 3});
+  auto params = net.parameters();
+  std::vector<Tensor> inputs = params;
+  inputs.push_back(x);
+  test::require_gradcheck([&](const std::vector<Tensor>& in) { return net(in.back()); }, inputs);
+}
+
+TEST_CASE("zero_grad drops every parameter's gradient") {
+  Generator gen(2);
+  nn::Linear layer(3, 2, gen);
+  Tensor y = sum(layer(test::random_tensor({4, 3}, DType::float32)));
+  backward(y);
+  CHECK(layer.weight.grad().defined());
+  layer.zero_grad();
+  CHECK(!layer.weight.grad().defined());
+  CHECK(!layer.bias.grad().defined());
+}
+
+TEST_CASE("layers reject bad arguments naming the layer") {
+  Generator gen(1);
+  REQUIRE_THROWS_WITH(nn::Linear(0, 3, gen), Catch::Contains("Linear"));
+  REQUIRE_THROWS_WITH(nn::AlphaDropout(1.0, 1), Catch::Contains("AlphaDropout"));
+  REQUIRE_THROWS_WITH(nn::BatchNorm1d(4, -1.0), Catch::Contains("BatchNorm1d"));
+  nn::Linear layer(3, 2, gen);
+  REQUIRE_THROWS_WITH(layer(zeros({4, 5})), Catch::Contains("linear") && Catch::Contains("[4, 5]"));
+}
