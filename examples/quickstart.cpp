@@ -10,7 +10,6 @@
 #include <numbers>
 #include <iostream>
 
-#include "datasets/loader.h"
 #include "tapegrad.h"
 
 using namespace tg;

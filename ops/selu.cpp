@@ -8,10 +8,10 @@
 #include <cmath>
 #include <xsimd/xsimd.hpp>
 
-#include "autograd/parallel.h"
 #include "autograd/tape.h"
 #include "ops/constants.h"
 #include "ops/elementwise.h"
+#include "ops/map.h"
 
 namespace tg::kernels {
 
@@ -46,19 +46,9 @@ void selu_backward(const T* y, const T* gy, T* gx, std::int64_t n) {
 namespace tg {
 
 Tensor selu(const Tensor& x) {
-  Tensor y = empty_like(x);
-  dispatch(x.dtype(), "selu", [&]<class T>() {
-    parallel_for(x.numel(), [&](std::int64_t b, std::int64_t e) {
-      kernels::selu_forward(x.data<T>() + b, y.data<T>() + b, e - b);
-    }, 8);
-  });
+  Tensor y = map_unary("selu", x, [](auto... a) { kernels::selu_forward(a...); }, 8);
   record("selu", {x}, y, {y}, [x, y](const Tensor& gy) {
-    Tensor gx = grad_of(x);
-    dispatch(x.dtype(), "selu", [&]<class T>() {
-      parallel_for(x.numel(), [&](std::int64_t b, std::int64_t e) {
-        kernels::selu_backward(y.data<T>() + b, gy.data<T>() + b, gx.data<T>() + b, e - b);
-      });
-    });
+    map_backward("selu", y, gy, grad_of(x), [](auto... a) { kernels::selu_backward(a...); });
   });
   return y;
 }

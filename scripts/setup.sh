@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Installs every Debian package tapegrad needs that is missing. Nothing else is ever downloaded.
 # Usage: scripts/setup.sh [--with-bench]   (run as root; otherwise prints the sudo command and stops)
+# --with-bench adds python3-torch, the reference for bench/compare_pytorch.py (make bench).
+# libopenblas-dev is only the yardstick of bench/bench_gemm; the library never links it.
 set -euo pipefail
 
 packages=(
   cmake ninja-build g++ make pkg-config
   libxsimd-dev catch2 libbenchmark-dev librandom123-dev zlib1g-dev
-  libcli11-dev nlohmann-json3-dev
+  libcli11-dev nlohmann-json3-dev libopenblas-dev
   python3-numpy python3-matplotlib
   dataset-fashion-mnist graphviz
 )
 if [[ "${1:-}" == "--with-bench" ]]; then
-  packages+=(libopenblas-dev python3-torch)
+  packages+=(python3-torch)
 fi
 
 missing=()
