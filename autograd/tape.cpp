@@ -7,6 +7,8 @@
 #include <set>
 #include <string>
 
+#include "autograd/op_scope.h"
+
 namespace tg {
 namespace {
 thread_local Tape t_tape;
@@ -23,25 +25,28 @@ bool grad_enabled() { return t_grad_enabled; }
 NoGrad::NoGrad() : previous_(t_grad_enabled) { t_grad_enabled = false; }
 NoGrad::~NoGrad() { t_grad_enabled = previous_; }
 
-bool needs_grad(std::initializer_list<Tensor> inputs) {
+bool needs_grad(std::initializer_list<TensorRef> inputs) {
   if (!t_grad_enabled) return false;
-  for (const Tensor& t : inputs)
-    if (t.defined() && t.requires_grad()) return true;
+  for (TensorRef t : inputs)
+    if (t->defined() && t->requires_grad()) return true;
   return false;
 }
 
-void detail::push_record(const char* op, std::initializer_list<Tensor> inputs, const Tensor& output,
-                         std::initializer_list<Tensor> saved, BackwardFn backward) {
+Record& detail::push_record(const char* op, std::initializer_list<TensorRef> inputs, const Tensor& output,
+                            std::initializer_list<TensorRef> saved) {
   output.impl()->requires_grad = true;
   output.impl()->is_leaf = false;
+  // Built in place at the end of the tape (Note [Recording without allocating] in tape.h).
   // Optional inputs (an absent bias, say) are passed as undefined tensors; the record keeps only
   // the defined ones, so every tensor on the tape is real.
-  Record r{op, {}, output, {}, std::move(backward)};
-  for (const Tensor& t : inputs)
-    if (t.defined()) r.inputs.push_back(t);
-  for (const Tensor& t : saved)
-    if (t.defined()) r.saved.push_back(t);
-  t_tape.push(std::move(r));
+  Record& r = t_tape.mutable_records().emplace_back();
+  r.op = op;
+  r.output = output;
+  for (TensorRef t : inputs)
+    if (t->defined()) r.inputs.push_back(*t);
+  for (TensorRef t : saved)
+    if (t->defined()) r.saved.push_back(*t);
+  return r;
 }
 
 Tensor grad_of(const Tensor& x) {
@@ -51,8 +56,8 @@ Tensor grad_of(const Tensor& x) {
 }
 
 void accumulate_grad(const Tensor& x, const Tensor& g, const char* op) {
-  check(g.shape() == x.shape() && g.dtype() == x.dtype(), op, ": gradient is ", describe(g), " but its tensor is ",
-        describe(x));
+  if (!(g.shape() == x.shape() && g.dtype() == x.dtype()))
+    throw Error(cat(op, ": gradient is ", describe(g), " but its tensor is ", describe(x)));
   if (!x.requires_grad()) return;
   TensorImpl& impl = *x.impl();
   if (!impl.grad) {
@@ -63,6 +68,19 @@ void accumulate_grad(const Tensor& x, const Tensor& g, const char* op) {
   }
   Tensor acc(impl.grad);
   dispatch(x.dtype(), op, [&]<class T>() { add_into(acc.data<T>(), g.data<T>(), g.numel()); });
+}
+
+void accumulate_grad(const Tensor& x, Tensor&& g, const char* op) {
+  // A temporary whose handle and storage nobody else holds can be adopted instead of copied.
+  const bool adoptable = g.defined() && g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1 &&
+                         g.impl()->offset == 0 && !g.requires_grad() && g.name().empty();
+  if (adoptable && x.defined() && x.requires_grad() && !x.impl()->grad && g.shape() == x.shape() &&
+      g.dtype() == x.dtype()) {
+    x.impl()->grad = g.impl_ptr();
+    g = Tensor();
+    return;
+  }
+  accumulate_grad(x, static_cast<const Tensor&>(g), op);
 }
 
 void backward(const Tensor& root, const Tensor& grad, bool retain_tape) {
@@ -80,10 +98,12 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_tape) {
   std::vector<Record>& records = t_tape.mutable_records();
   for (std::size_t i = records.size(); i-- > 0;) {
     Record& r = records[i];
-    std::shared_ptr<TensorImpl> gy = r.output.impl()->grad;
-    if (!gy) continue;  // nothing flowed into this record's output
-    r.backward(Tensor(gy));
-    r.output.impl()->grad.reset();  // an intermediate's gradient is used up (Note [Tape ownership])
+    // Taken out of the slot: an intermediate's gradient is used up once its record has run
+    // (Note [Tape ownership]).
+    const Tensor gy(std::move(r.output.impl()->grad));
+    if (!gy.defined()) continue;  // nothing flowed into this record's output
+    OpScope scope(r.op, OpScope::Phase::backward);  // Note [What the profiler times] in profiler.h
+    r.backward(gy);
   }
   if (!retain_tape) t_tape.clear();
 }
@@ -169,8 +189,13 @@ void Tape::dump_dot(std::ostream& out) const {
     out << "  " << op << " [shape=box, style=filled, fillcolor=lightyellow, label=\"#" << i << " " << r.op;
     if (!r.saved.empty()) out << "\\nsaves " << human_bytes(record_saved_bytes(r));
     out << "\"];\n";
-    for (const Tensor& t : r.inputs) out << "  " << tensor_node(t) << " -> " << op << ";\n";
-    out << "  " << op << " -> " << tensor_node(r.output) << ";\n";
+    // tensor_node() may print a node declaration: call it before starting the edge's line.
+    for (const Tensor& t : r.inputs) {
+      const std::string input = tensor_node(t);
+      out << "  " << input << " -> " << op << ";\n";
+    }
+    const std::string output = tensor_node(r.output);
+    out << "  " << op << " -> " << output << ";\n";
   }
   out << "}\n";
 }

@@ -32,23 +32,36 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
 #include <initializer_list>
 #include <iosfwd>
 #include <vector>
 
+#include "autograd/inline_function.h"
+#include "autograd/small_vector.h"
 #include "autograd/tensor.h"
 
 namespace tg {
 
+// Note [Recording without allocating]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// Recording an op must cost next to nothing, or small graphs drown in bookkeeping. So nothing
+// in a record touches the heap once the tape is warm: the tape's vector keeps its capacity
+// across clear(); inputs and saved tensors sit in SmallVectors sized for every op we have;
+// the closure sits in an InlineFunction whose buffer holds captures of up to kBackwardBytes
+// (six tensor handles, or three and a few numbers); and the tensors themselves come from the
+// caching allocator (Note [Caching allocator] in storage.h). A closure that captures more still
+// works; it just costs one allocation.
+inline constexpr std::size_t kBackwardBytes = 96;
+
 /// Called with the gradient of the record's output; accumulates into the inputs' gradients.
-using BackwardFn = std::function<void(const Tensor& grad_output)>;
+using BackwardFn = InlineFunction<void(const Tensor& grad_output), kBackwardBytes>;
 
 struct Record {
-  const char* op;
-  std::vector<Tensor> inputs;
+  Record() {}  // user-provided, so emplace_back() does not zero-fill the closure's buffer first
+  const char* op = nullptr;
+  SmallVector<Tensor, 3> inputs;
   Tensor output;
-  std::vector<Tensor> saved;  // what backward keeps alive besides inputs (for accounting)
+  SmallVector<Tensor, 2> saved;  // what backward keeps alive besides inputs (for accounting)
   BackwardFn backward;
 };
 
@@ -90,21 +103,36 @@ class NoGrad {
   bool previous_;
 };
 
+/// A tensor borrowed for the length of one call. The brace lists of record() and needs_grad()
+/// hold these, so `{x, weight, bias}` copies three pointers instead of bumping three atomic
+/// reference counts; the record then keeps its own handles.
+class TensorRef {
+ public:
+  TensorRef(const Tensor& t) : tensor_(&t) {}  // NOLINT: implicit, so {a, b} just works
+  const Tensor& operator*() const { return *tensor_; }
+  const Tensor* operator->() const { return tensor_; }
+
+ private:
+  const Tensor* tensor_;
+};
+
 /// True when recording is on and at least one input requires a gradient.
-bool needs_grad(std::initializer_list<Tensor> inputs);
+bool needs_grad(std::initializer_list<TensorRef> inputs);
 
 namespace detail {
-void push_record(const char* op, std::initializer_list<Tensor> inputs, const Tensor& output,
-                 std::initializer_list<Tensor> saved, BackwardFn backward);
+/// Appends a record without its closure and returns it.
+Record& push_record(const char* op, std::initializer_list<TensorRef> inputs, const Tensor& output,
+                    std::initializer_list<TensorRef> saved);
 }
 
 /// Appends a record when needs_grad(inputs); otherwise does nothing (the closure is never
-/// turned into a std::function). Marks `output` as requiring a gradient.
+/// stored). Marks `output` as requiring a gradient.
 template <class F>
-void record(const char* op, std::initializer_list<Tensor> inputs, const Tensor& output,
-            std::initializer_list<Tensor> saved, F&& backward) {
+void record(const char* op, std::initializer_list<TensorRef> inputs, const Tensor& output,
+            std::initializer_list<TensorRef> saved, F&& backward) {
   if (!needs_grad(inputs)) return;
-  detail::push_record(op, inputs, output, saved, BackwardFn(std::forward<F>(backward)));
+  BackwardFn fn(std::forward<F>(backward));  // first: if it throws, the tape is unchanged
+  detail::push_record(op, inputs, output, saved).backward = std::move(fn);
 }
 
 /// The gradient slot of x, created zero-filled on first use. Backward kernels add into it.
@@ -113,6 +141,9 @@ Tensor grad_of(const Tensor& x);
 /// grad(x) += g. The one place where a gradient's shape and dtype are checked against its
 /// tensor; `op` names the record whose backward produced g.
 void accumulate_grad(const Tensor& x, const Tensor& g, const char* op = "backward");
+/// The same for a temporary, e.g. accumulate_grad(x, mul(gy, w)): when x has no gradient yet and
+/// nothing else refers to g's data, g becomes the gradient as it is, with no copy.
+void accumulate_grad(const Tensor& x, Tensor&& g, const char* op = "backward");
 
 /// Runs the tape backward from `root`. A scalar root is seeded with 1; otherwise pass
 /// `grad` of root's shape. Clears the tape afterwards unless retain_tape is true.

@@ -10,22 +10,20 @@
 namespace tg {
 namespace {
 
+// TensorImpl and Storage objects come from the caching allocator too (Note [Caching allocator]),
+// reference counts included: creating a tensor in a loop allocates nothing once it is warm.
+// Built field by field in place (C++20 parenthesised aggregate initialisation): no zero-filling
+// first and assigning after.
 std::shared_ptr<TensorImpl> new_impl(const Shape& shape, DType dtype) {
-  auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(shape.numel()) * dtype_size(dtype));
-  impl->shape = shape;
-  impl->dtype = dtype;
-  return impl;
+  auto storage = std::allocate_shared<Storage>(PoolAllocator<Storage>(),
+                                               static_cast<std::size_t>(shape.numel()) * dtype_size(dtype));
+  return std::allocate_shared<TensorImpl>(PoolAllocator<TensorImpl>(), std::move(storage), std::int64_t{0}, shape,
+                                          dtype);
 }
 
 // A new handle on the same storage with another shape/offset (a view).
 std::shared_ptr<TensorImpl> view_impl(const TensorImpl& src, const Shape& shape, std::int64_t offset) {
-  auto impl = std::make_shared<TensorImpl>();
-  impl->storage = src.storage;
-  impl->offset = offset;
-  impl->shape = shape;
-  impl->dtype = src.dtype;
-  return impl;
+  return std::allocate_shared<TensorImpl>(PoolAllocator<TensorImpl>(), src.storage, offset, shape, src.dtype);
 }
 
 std::int64_t flat_index(const Tensor& t, std::initializer_list<std::int64_t> index) {
@@ -77,7 +75,7 @@ void Tensor::set(std::initializer_list<std::int64_t> index, double value) {
   write(*this, flat_index(*this, index), value);
 }
 double Tensor::item() const {
-  check(defined() && numel() == 1, "item: expected a one-element tensor, got ", defined() ? describe(*this) : "undefined");
+  check(defined() && numel() == 1, "item: expected a one-element tensor, got ", describe(*this));
   return read(*this, 0);
 }
 std::vector<double> Tensor::to_vector() const {
@@ -193,10 +191,12 @@ Tensor labels(const std::vector<std::int64_t>& values) {
   return t;
 }
 
-std::string describe(const Tensor& t) {
-  if (!t.defined()) return "undefined";
-  return cat(t.shape(), " ", dtype_name(t.dtype()));
+std::ostream& operator<<(std::ostream& out, const TensorDescription& d) {
+  if (!d.tensor->defined()) return out << "undefined";
+  return out << d.tensor->shape() << " " << dtype_name(d.tensor->dtype());
 }
+
+TensorDescription::operator std::string() const { return cat(*this); }
 
 // ---- printing ----
 

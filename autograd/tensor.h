@@ -111,7 +111,15 @@ Tensor tensor(const std::vector<double>& values, const Shape& shape, DType dtype
 Tensor tensor(std::initializer_list<double> values, DType dtype = DType::float32);  ///< 1-D
 Tensor labels(const std::vector<std::int64_t>& values);                               ///< 1-D int64
 
-/// "[2, 3] float32" — for error messages.
-std::string describe(const Tensor& t);
+/// A tensor's shape and dtype, printed as "[2, 3] float32" (or "undefined"): what error messages
+/// show. Formatting waits until the message is built, so `check(ok, "op: x is ", describe(x))`
+/// costs one pointer, not a string, while ok holds — and checks run on every op call. It refers
+/// to t: print or convert it within the expression that made it, as check() and cat() do.
+struct TensorDescription {
+  const Tensor* tensor;
+  operator std::string() const;
+};
+inline TensorDescription describe(const Tensor& t) { return {&t}; }
+std::ostream& operator<<(std::ostream& out, const TensorDescription& d);
 
 }  // namespace tg

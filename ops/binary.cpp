@@ -163,6 +163,7 @@ std::vector<std::int64_t> offsets_of(const std::vector<std::int64_t>& extent, co
 }  // namespace
 
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
+  if (a == b) return a;  // the common case, without the alignment below
   const int d = std::max(a.dim(), b.dim());
   const Shape as = align(a, d), bs = align(b, d);
   Shape out;
@@ -174,13 +175,14 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
 }
 
 Tensor sum_to(const Tensor& g, const Shape& shape) {
+  if (shape == g.shape()) return g;  // nothing was stretched
   const int d = g.dim();
   bool ok = shape.dim() <= d;
   const Shape target = ok ? align(shape, d) : Shape();
   for (int i = 0; ok && i < d; ++i) ok = target[i] == g.size(i) || target[i] == 1;
   check(ok, "sum_to: cannot sum ", describe(g), " to ", shape, ": ", shape, " does not broadcast to ", g.shape());
 
-  if (shape.numel() == g.numel()) return g.detach().reshape(shape);  // nothing was stretched: a view
+  if (shape.numel() == g.numel()) return g.detach().reshape(shape);  // only 1s added or dropped: a view
   Tensor out = zeros(shape, g.dtype());
   if (g.numel() == 0) return out;
 

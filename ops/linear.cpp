@@ -35,17 +35,19 @@ void linear_bias_backward(const T* gy, T* gb, std::int64_t batch, std::int64_t o
 namespace tg {
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  const std::string shapes = cat("linear: x is ", describe(x), ", weight is ", describe(weight),
-                                 bias.defined() ? cat(", bias is ", describe(bias)) : std::string());
-  check(x.dim() == 2, shapes, ": x must be 2-D [batch, in_features]");
-  check(weight.dim() == 2, shapes, ": weight must be 2-D [out_features, in_features]");
+  // The message prefix is built only when a check fails: linear runs on every layer of every step.
+  auto fail = [&](const auto&... why) {
+    throw Error(cat("linear: x is ", describe(x), ", weight is ", describe(weight),
+                    bias.defined() ? cat(", bias is ", describe(bias)) : std::string(), ": ", why...));
+  };
+  if (x.dim() != 2) fail("x must be 2-D [batch, in_features]");
+  if (weight.dim() != 2) fail("weight must be 2-D [out_features, in_features]");
   const std::int64_t batch = x.size(0), in_features = x.size(1), out_features = weight.size(0);
-  check(weight.size(1) == in_features, shapes, ": in_features ", in_features, " of x and ", weight.size(1),
-        " of weight differ");
-  check(weight.dtype() == x.dtype(), shapes, ": dtypes differ");
+  if (weight.size(1) != in_features) fail("in_features ", in_features, " of x and ", weight.size(1), " of weight differ");
+  if (weight.dtype() != x.dtype()) fail("dtypes differ");
   if (bias.defined()) {
-    check(bias.shape() == Shape{out_features}, shapes, ": bias must be [", out_features, "]");
-    check(bias.dtype() == x.dtype(), shapes, ": dtypes differ");
+    if (bias.shape() != Shape{out_features}) fail("bias must be [", out_features, "]");
+    if (bias.dtype() != x.dtype()) fail("dtypes differ");
   }
 
   Tensor y = empty({batch, out_features}, x.dtype());

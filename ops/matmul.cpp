@@ -43,12 +43,14 @@ std::string operand(const Tensor& x, bool transposed) { return cat(x.shape().str
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
-  const std::string shapes = cat("matmul: a is ", operand(a, transpose_a), ", b is ", operand(b, transpose_b));
-  check(a.dim() == 2 && b.dim() == 2, shapes, ": both must be 2-D");
-  check(a.dtype() == b.dtype(), shapes, ": dtypes ", a.dtype(), " and ", b.dtype(), " differ");
+  auto fail = [&](const auto&... why) {  // builds the message only when a check fails
+    throw Error(cat("matmul: a is ", operand(a, transpose_a), ", b is ", operand(b, transpose_b), ": ", why...));
+  };
+  if (a.dim() != 2 || b.dim() != 2) fail("both must be 2-D");
+  if (a.dtype() != b.dtype()) fail("dtypes ", a.dtype(), " and ", b.dtype(), " differ");
   const std::int64_t M = a.size(transpose_a ? 1 : 0), K = a.size(transpose_a ? 0 : 1);
   const std::int64_t K_b = b.size(transpose_b ? 1 : 0), N = b.size(transpose_b ? 0 : 1);
-  check(K == K_b, shapes, ": inner dimensions ", K, " and ", K_b, " differ");
+  if (K != K_b) fail("inner dimensions ", K, " and ", K_b, " differ");
 
   Tensor y = empty({M, N}, a.dtype());
   dispatch(a.dtype(), "matmul", [&]<class T>() {

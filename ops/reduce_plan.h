@@ -19,11 +19,14 @@
 
 namespace tg {
 
+/// Fixed-size, so making and copying a plan allocates nothing (Note [Recording without
+/// allocating] in autograd/tape.h): a reduction runs on every step, a loss's mean included.
 struct ReducePlan {
-  std::vector<std::int64_t> extent;  ///< coalesced groups of x's axes, outermost first
-  std::vector<bool> reduced;         ///< whether each group is summed away
-  Shape out_shape;                   ///< the result's shape (keepdim applied)
-  std::int64_t count = 1;            ///< elements reduced into each output element
+  int groups = 0;                             ///< coalesced groups of x's axes (at least one)
+  std::int64_t extent[Shape::kMaxDims] = {};  ///< each group's extent, outermost first
+  bool reduced[Shape::kMaxDims] = {};         ///< whether each group is summed away
+  Shape out_shape;                            ///< the result's shape (keepdim applied)
+  std::int64_t count = 1;                     ///< elements reduced into each output element
 };
 
 /// axis in [0, x.dim()), where a negative axis counts from the end; throws naming `op` and x.
@@ -33,9 +36,19 @@ inline int checked_axis(const Tensor& x, int axis, const char* op) {
   return a;
 }
 
-/// Validates `axes` for x (in range, no repeats; negative axes count from the end) and builds the
-/// plan. An empty axes list reduces nothing. Errors start with `op` and print x's shape.
-ReducePlan make_reduce_plan(const Tensor& x, const std::vector<int>& axes, bool keepdim, const char* op);
+/// Checks that x is a defined float tensor and `axes` are valid for it (in range, no repeats;
+/// negative axes count from the end), and returns them as a mask: bit a set when axis a is
+/// reduced. Errors start with `op` and print x's shape.
+std::uint32_t reduce_axis_mask(const Tensor& x, const std::vector<int>& axes, const char* op);
+
+/// The plan for reducing the axes of `shape` selected by `mask`. An empty mask reduces nothing.
+/// A backward closure captures the 4-byte mask and rebuilds the plan from it.
+ReducePlan make_reduce_plan(const Shape& shape, std::uint32_t mask, bool keepdim);
+
+/// reduce_axis_mask and make_reduce_plan in one call.
+inline ReducePlan make_reduce_plan(const Tensor& x, const std::vector<int>& axes, bool keepdim, const char* op) {
+  return make_reduce_plan(x.shape(), reduce_axis_mask(x, axes, op), keepdim);
+}
 
 /// scale · Σ of x over the plan's reduced groups, as a new tensor of plan.out_shape. Float sums
 /// accumulate in double per row (fixed blocks, Note [Deterministic reductions]). Not recorded.
@@ -48,9 +61,9 @@ Tensor sum_over(const Tensor& x, const ReducePlan& plan, double scale);
 template <class Run>
 void broadcast_rows(const ReducePlan& plan, std::int64_t x_numel, Run&& run, std::int64_t cost_per_element = 1) {
   if (x_numel == 0) return;
-  const int groups = static_cast<int>(plan.extent.size());
-  const std::int64_t last = plan.extent.back();
-  const bool last_reduced = plan.reduced.back();
+  const int groups = plan.groups;
+  const std::int64_t last = plan.extent[groups - 1];
+  const bool last_reduced = plan.reduced[groups - 1];
   parallel_for(x_numel / last, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t row = begin; row < end; ++row) {
       std::int64_t rest = row, y_offset = 0, y_stride = last_reduced ? 1 : last;

@@ -1,7 +1,7 @@
 // sum and mean over all elements or a set of axes.
 //   forward : y[j] = scale · Σ_{i ↦ j} x[i]        scale = 1 (sum) or 1/count (mean)
 //   backward: gx[i] += scale · gy[j]              (a broadcast of gy back to x's shape)
-//   saves   : nothing; the reduction plan (a few integers) is captured by value.
+//   saves   : nothing; the reduced axes are captured as a bit mask and the plan rebuilt from it.
 // x is walked as [outer, reduced, inner] (Note [Reduction plans] in reduce_plan.h):
 //   inner == 1: each output element is a contiguous row, summed in fixed blocks of kReduceBlock
 //               whose partial sums are added in double, in order — so the full sum, which spreads
@@ -140,11 +140,12 @@ void sum_step(const T* x, T* y, std::int64_t outer, std::int64_t reduced, std::i
   }
 }
 
-Tensor reduce_sum(const Tensor& x, const std::vector<int>& axes, bool keepdim, bool mean, const char* op) {
-  ReducePlan plan = make_reduce_plan(x, axes, keepdim, op);
+Tensor reduce_sum(const Tensor& x, std::uint32_t mask, bool keepdim, bool mean, const char* op) {
+  const ReducePlan plan = make_reduce_plan(x.shape(), mask, keepdim);
   const double scale = mean ? 1.0 / static_cast<double>(plan.count) : 1.0;
   Tensor y = sum_over(x, plan, scale);
-  record(op, {x}, y, {}, [x, plan = std::move(plan), scale, op](const Tensor& gy) {
+  record(op, {x}, y, {}, [x, mask, scale, op](const Tensor& gy) {
+    const ReducePlan plan = make_reduce_plan(x.shape(), mask, false);  // keepdim does not change the walk
     Tensor gx = grad_of(x);
     dispatch(x.dtype(), op, [&]<class T>() {
       const T* g = gy.data<T>();
@@ -160,39 +161,46 @@ Tensor reduce_sum(const Tensor& x, const std::vector<int>& axes, bool keepdim, b
   return y;
 }
 
-std::vector<int> all_axes(const Tensor& x) {
-  std::vector<int> axes(x.defined() ? x.dim() : 0);
-  for (int a = 0; a < x.dim(); ++a) axes[a] = a;
-  return axes;
+// Every axis of x, after the checks reduce_axis_mask makes.
+std::uint32_t all_axes(const Tensor& x, const char* op) {
+  reduce_axis_mask(x, {}, op);
+  return (std::uint32_t{1} << x.dim()) - 1;
 }
 
 }  // namespace
 
-ReducePlan make_reduce_plan(const Tensor& x, const std::vector<int>& axes, bool keepdim, const char* op) {
+std::uint32_t reduce_axis_mask(const Tensor& x, const std::vector<int>& axes, const char* op) {
   check(x.defined(), op, ": the input is undefined");
   check(x.dtype() != DType::int64, op, ": expected a float32 or float64 tensor, got ", describe(x));
-  std::vector<bool> is_reduced(x.dim(), false);
+  std::uint32_t mask = 0;
   for (int axis : axes) {
-    const int a = checked_axis(x, axis, op);
-    check(!is_reduced[a], op, ": axis ", axis, " appears twice in the axes of ", describe(x));
-    is_reduced[a] = true;
+    const std::uint32_t bit = std::uint32_t{1} << checked_axis(x, axis, op);
+    check(!(mask & bit), op, ": axis ", axis, " appears twice in the axes of ", describe(x));
+    mask |= bit;
   }
+  return mask;
+}
+
+ReducePlan make_reduce_plan(const Shape& shape, std::uint32_t mask, bool keepdim) {
   ReducePlan plan;
-  for (int a = 0; a < x.dim(); ++a) {
-    const std::int64_t extent = x.size(a);
-    if (is_reduced[a]) plan.count *= extent;
-    if (!is_reduced[a] || keepdim) plan.out_shape.push_back(is_reduced[a] ? 1 : extent);
+  for (int a = 0; a < shape.dim(); ++a) {
+    const std::int64_t extent = shape[a];
+    const bool reduced = mask >> a & 1;
+    if (reduced) plan.count *= extent;
+    if (!reduced || keepdim) plan.out_shape.push_back(reduced ? 1 : extent);
     if (extent == 1) continue;  // an axis of extent 1 changes no offsets
-    if (!plan.extent.empty() && plan.reduced.back() == is_reduced[a])
-      plan.extent.back() *= extent;
-    else {
-      plan.extent.push_back(extent);
-      plan.reduced.push_back(is_reduced[a]);
+    if (plan.groups > 0 && plan.reduced[plan.groups - 1] == reduced) {
+      plan.extent[plan.groups - 1] *= extent;
+    } else {
+      plan.extent[plan.groups] = extent;
+      plan.reduced[plan.groups] = reduced;
+      ++plan.groups;
     }
   }
-  if (plan.extent.empty()) {  // every extent is 1: a single element
-    plan.extent.push_back(1);
-    plan.reduced.push_back(false);
+  if (plan.groups == 0) {  // every extent is 1: a single element
+    plan.extent[0] = 1;
+    plan.reduced[0] = false;
+    plan.groups = 1;
   }
   return plan;
 }
@@ -200,8 +208,8 @@ ReducePlan make_reduce_plan(const Tensor& x, const std::vector<int>& axes, bool 
 Tensor sum_over(const Tensor& x, const ReducePlan& plan, double scale) {
   Tensor y = empty(plan.out_shape, x.dtype());
   dispatch(x.dtype(), "sum", [&]<class T>() {
-    const int groups = static_cast<int>(plan.extent.size());
-    const auto first = std::find(plan.reduced.begin(), plan.reduced.end(), true) - plan.reduced.begin();
+    const int groups = plan.groups;
+    const auto first = std::find(plan.reduced, plan.reduced + groups, true) - plan.reduced;
     if (first == groups) {  // nothing to reduce: a scaled copy
       const T* src = x.data<T>();
       T* dst = y.data<T>();
@@ -209,7 +217,8 @@ Tensor sum_over(const Tensor& x, const ReducePlan& plan, double scale) {
       return;
     }
     // Several reduced groups: reduce the innermost first; the scale is applied by the last step.
-    std::vector<std::int64_t> extent = plan.extent;
+    std::int64_t extent[Shape::kMaxDims];
+    std::copy(plan.extent, plan.extent + groups, extent);
     Tensor src = x;
     for (int g = groups - 1; g >= first; --g) {
       if (!plan.reduced[g]) continue;
@@ -225,9 +234,13 @@ Tensor sum_over(const Tensor& x, const ReducePlan& plan, double scale) {
   return y;
 }
 
-Tensor sum(const Tensor& x) { return reduce_sum(x, all_axes(x), false, false, "sum"); }
-Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdim) { return reduce_sum(x, axes, keepdim, false, "sum"); }
-Tensor mean(const Tensor& x) { return reduce_sum(x, all_axes(x), false, true, "mean"); }
-Tensor mean(const Tensor& x, const std::vector<int>& axes, bool keepdim) { return reduce_sum(x, axes, keepdim, true, "mean"); }
+Tensor sum(const Tensor& x) { return reduce_sum(x, all_axes(x, "sum"), false, false, "sum"); }
+Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
+  return reduce_sum(x, reduce_axis_mask(x, axes, "sum"), keepdim, false, "sum");
+}
+Tensor mean(const Tensor& x) { return reduce_sum(x, all_axes(x, "mean"), false, true, "mean"); }
+Tensor mean(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
+  return reduce_sum(x, reduce_axis_mask(x, axes, "mean"), keepdim, true, "mean");
+}
 
 }  // namespace tg

@@ -46,7 +46,8 @@ void var_backward(const T* x, const T* m, const T* gy, T c, T* gx, std::int64_t 
 namespace tg {
 
 Tensor var(const Tensor& x, const std::vector<int>& axes, bool unbiased, bool keepdim) {
-  const ReducePlan plan = make_reduce_plan(x, axes, keepdim, "var");
+  const std::uint32_t mask = reduce_axis_mask(x, axes, "var");
+  const ReducePlan plan = make_reduce_plan(x.shape(), mask, keepdim);
   const double divisor = static_cast<double>(plan.count) - (unbiased ? 1.0 : 0.0);  // 0 gives NaN, as in NumPy
   const Tensor m = sum_over(x, plan, 1.0 / static_cast<double>(plan.count));
   Tensor deviation = empty_like(x);
@@ -62,7 +63,8 @@ Tensor var(const Tensor& x, const std::vector<int>& axes, bool unbiased, bool ke
     });
   });
   Tensor y = sum_over(deviation, plan, 1.0 / divisor);
-  record("var", {x}, y, {m}, [x, m, plan, divisor](const Tensor& gy) {
+  record("var", {x}, y, {m}, [x, m, mask, divisor](const Tensor& gy) {
+    const ReducePlan plan = make_reduce_plan(x.shape(), mask, false);  // keepdim does not change the walk
     Tensor gx = grad_of(x);
     dispatch(x.dtype(), "var", [&]<class T>() {
       const T* xd = x.data<T>();

@@ -79,6 +79,9 @@ TEST_CASE("the tape prints as text and as Graphviz DOT") {
   CHECK(text.str().find("reshape") != std::string::npos);
   CHECK(dot.str().rfind("digraph tape {", 0) == 0);
   CHECK(dot.str().find("\"w\" -> \"#0\"") != std::string::npos);
+  // An op's output is declared as a node of its own, not glued to the edge as an edge label.
+  CHECK(dot.str().find("\n  \"h\" [shape=ellipse") != std::string::npos);
+  CHECK(dot.str().find("-> \"h\";\n") != std::string::npos);
   CHECK(tape().saved_bytes() == 2 * 2 * sizeof(float));
   tape().clear();
 }
