@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "autograd/error.h"
+#include "autograd/op_scope.h"
 
 namespace tg {
 
@@ -31,9 +32,11 @@ template <> constexpr DType dtype_of<std::int64_t>() { return DType::int64; }
 
 /// Calls fn.template operator()<T>() with T = float or double matching `t`:
 ///   dispatch(x.dtype(), "selu", [&]<class T>() { kernels::selu_forward(x.data<T>(), ...); });
-/// `op` names the caller in the error thrown for a non-floating dtype.
+/// `op` names the caller in the error thrown for a non-floating dtype, and the row the
+/// profiler charges the kernel's time to (autograd/profiler.h).
 template <class Fn>
 decltype(auto) dispatch(DType t, const char* op, Fn&& fn) {
+  OpScope scope(op);  // a null-pointer test unless a Profiler is on
   if (t == DType::float32) return fn.template operator()<float>();
   if (t == DType::float64) return fn.template operator()<double>();
   throw Error(cat(op, ": expected a float32 or float64 tensor, got ", dtype_name(t)));

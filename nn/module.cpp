@@ -22,7 +22,14 @@ std::string grouped(std::int64_t n) {
 Tensor Module::operator()(const Tensor& input) {
   Tensor output = forward(input);
   for (auto& [handle, hook] : hooks_) hook(*this, input, output);
-  return output;
+  if (backward_hooks_.empty() || !needs_grad({output})) return output;
+  // See Note [Backward hooks].
+  Tensor alias = output.detach();
+  record("backward_hook", {output}, alias, {}, [this, output](const Tensor& gy) {
+    for (auto& [handle, hook] : backward_hooks_) hook(*this, gy);
+    accumulate_grad(output, gy, "backward_hook");
+  });
+  return alias;
 }
 
 std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
@@ -55,7 +62,7 @@ std::vector<std::pair<std::string, Generator*>> Module::named_generators() const
 std::vector<std::pair<std::string, Module*>> Module::named_modules() {
   std::vector<std::pair<std::string, Module*>> out{{"", this}};
   for (const auto& [name, child] : children_)
-    for (auto& [sub, m] : child->named_modules()) out.emplace_back(join(name, sub), m);
+    for (auto& [sub, m] : child->named_modules()) out.emplace_back(sub.empty() ? name : join(name, sub), m);
   return out;
 }
 
@@ -100,8 +107,14 @@ int Module::register_forward_hook(ForwardHook fn) {
   return next_hook_++;
 }
 
+int Module::register_backward_hook(BackwardHook fn) {
+  backward_hooks_.emplace_back(next_hook_, std::move(fn));
+  return next_hook_++;
+}
+
 void Module::remove_hook(int handle) {
   std::erase_if(hooks_, [&](const auto& h) { return h.first == handle; });
+  std::erase_if(backward_hooks_, [&](const auto& h) { return h.first == handle; });
 }
 
 Tensor Module::register_parameter(std::string name, Tensor t) {

@@ -1,5 +1,5 @@
 // Module: the base of every layer — named parameters, buffers, generators and children,
-// train/eval mode, forward hooks, and a printed summary.
+// train/eval mode, forward and backward hooks, and a printed summary.
 //
 // Note [Parameters are handles]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
@@ -7,6 +7,17 @@
 // handles with the base class. Both name one TensorImpl, so anything done through the base
 // (optimizer updates, checkpoint loads, to(dtype)) is seen by the layer. Loads and updates
 // therefore write *into* the existing storage; they never rebind a handle.
+//
+// Note [Backward hooks]
+// ~~~~~~~~~~~~~~~~~~~~~
+// A backward hook must run when the gradient of the module's output is complete. The tape
+// already knows that moment: it is when the record producing that output runs. So, only while
+// the module has backward hooks, operator() returns an alias of forward()'s output (same
+// storage, fresh gradient slot) made by one identity record, "backward_hook". Its closure
+// calls the hooks with the gradient and passes it through unchanged. Everything downstream
+// uses the alias, so its gradient is complete when that record runs — the tape is in creation
+// order. A module with no backward hooks records nothing extra. The record refers to the
+// module: the module must outlive the tape's next backward (or clear).
 #pragma once
 
 #include <cstdint>
@@ -26,6 +37,8 @@ class Module {
  public:
   /// Called after forward with (module, input, output). See register_forward_hook.
   using ForwardHook = std::function<void(Module& module, const Tensor& input, const Tensor& output)>;
+  /// Called during backward with (module, ∂loss/∂output). See register_backward_hook.
+  using BackwardHook = std::function<void(Module& module, const Tensor& grad_output)>;
 
   virtual ~Module() = default;
   Module() = default;
@@ -68,6 +81,11 @@ class Module {
   // ---- hooks ----
   /// Adds fn to run after every forward call of this module; returns a handle for remove_hook.
   int register_forward_hook(ForwardHook fn);
+  /// Adds fn to run in backward when the gradient of this module's output is complete (Note
+  /// [Backward hooks]); forward calls made while recording is off don't reach it. Returns a
+  /// handle for remove_hook. fn must not add or remove hooks.
+  int register_backward_hook(BackwardHook fn);
+  /// Removes a forward or backward hook.
   void remove_hook(int handle);
 
   /// Tree of modules with their extra_repr and parameter counts.
@@ -91,6 +109,7 @@ class Module {
   std::vector<std::pair<std::string, Generator*>> generators_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   std::vector<std::pair<int, ForwardHook>> hooks_;
+  std::vector<std::pair<int, BackwardHook>> backward_hooks_;
   int next_hook_ = 0;
   bool training_ = true;
 };

@@ -32,6 +32,7 @@ TEST_CASE("modules name their parameters, buffers and generators by path") {
   CHECK(buffers[0].first == "2.running_mean");
   CHECK(net->named_generators().at(0).first == "3.generator");
   CHECK(net->named_modules().size() == 6);
+  CHECK(net->named_modules()[1].first == "0");  // a child's path, not "0."
 }
 
 TEST_CASE("train and eval propagate to children") {
@@ -106,4 +107,50 @@ TEST_CASE("layers reject bad arguments naming the layer") {
   REQUIRE_THROWS_WITH(nn::BatchNorm1d(4, -1.0), Catch::Contains("BatchNorm1d"));
   nn::Linear layer(3, 2, gen);
   REQUIRE_THROWS_WITH(layer(zeros({4, 5})), Catch::Contains("linear") && Catch::Contains("[4, 5]"));
+}
+
+TEST_CASE("backward hooks get the gradient of the module's output and pass it through") {
+  Generator gen(3);
+  nn::Sequential net{std::make_shared<nn::Linear>(3, 5, gen), std::make_shared<nn::SELU>(),
+                     std::make_shared<nn::Linear>(5, 2, gen)};
+  net.to(DType::float64);
+  Tensor x = test::random_tensor({4, 3});
+
+  backward(sum(net(x)));  // the reference gradients, without a hook
+  std::vector<std::vector<double>> reference;
+  for (const Tensor& p : net.parameters()) reference.push_back(p.grad().to_vector());
+  net.zero_grad();
+
+  int calls = 0;
+  Tensor seen;
+  const int handle = net[1].register_backward_hook([&](nn::Module& m, const Tensor& grad_output) {
+    ++calls;
+    seen = grad_output.clone();
+    CHECK(m.type() == "SELU");
+  });
+  const std::size_t records_before = tape().size();
+  Tensor loss = sum(net(x));
+  CHECK(tape().size() == records_before + 5);  // linear, selu, backward_hook, linear, sum
+  CHECK(calls == 0);
+  backward(loss);
+  REQUIRE(calls == 1);
+  // loss = Σ h·W2ᵀ + b2 over rows, so ∂loss/∂h[n, i] = Σ_o W2[o, i] for every row n.
+  const Tensor w2 = net.named_parameters()[2].second;
+  REQUIRE(seen.shape() == Shape{4, 5});
+  for (std::int64_t n = 0; n < 4; ++n)
+    for (std::int64_t i = 0; i < 5; ++i) CHECK(seen.at({n, i}) == Approx(w2.at({0, i}) + w2.at({1, i})));
+  const std::vector<Tensor> params = net.parameters();
+  for (std::size_t k = 0; k < params.size(); ++k) CHECK(params[k].grad().to_vector() == reference[k]);
+
+  {
+    NoGrad no_grad;  // nothing is recorded, so nothing can call the hook
+    net(x);
+    CHECK(tape().size() == 0);
+  }
+  net[1].remove_hook(handle);
+  net.zero_grad();
+  loss = sum(net(x));
+  CHECK(tape().size() == 4);  // no backward_hook record once the hook is gone
+  backward(loss);
+  CHECK(calls == 1);
 }

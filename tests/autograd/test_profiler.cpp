@@ -1,0 +1,142 @@
+#include <sstream>
+
+#include "autograd/profiler.h"
+#include "autograd/tape.h"
+#include "ops/elementwise.h"
+#include "ops/matmul.h"
+#include "ops/reduce.h"
+#include "support.h"
+
+using namespace tg;
+
+namespace {
+const ProfileRow* find_row(const std::vector<ProfileRow>& rows, const std::string& op) {
+  for (const ProfileRow& r : rows)
+    if (r.op == op) return &r;
+  return nullptr;
+}
+}  // namespace
+
+TEST_CASE("the profiler charges a big matmul, not a tiny add, with the time") {
+  Tensor a = test::random_tensor({256, 512}, DType::float32, 1).requires_grad(true);
+  Tensor b = test::random_tensor({512, 512}, DType::float32, 2);
+  Tensor c = test::random_tensor({4}, DType::float32, 3).requires_grad(true);
+  Tensor d = test::random_tensor({4}, DType::float32, 4);
+  Profiler prof;
+  Tensor big = matmul(a, b);
+  Tensor tiny = add(c, d);
+  backward(big, ones(big.shape()), /*retain_tape=*/true);  // keep the add's record for the next pass
+  backward(tiny, ones(tiny.shape()));
+
+  const std::vector<ProfileRow> rows = prof.rows();
+  const ProfileRow* mm = find_row(rows, "matmul");
+  const ProfileRow* plus = find_row(rows, "add");
+  REQUIRE(mm);
+  REQUIRE(plus);
+  CHECK(rows.front().op == "matmul");  // largest total first
+  CHECK(mm->forward_calls == 1);
+  CHECK(mm->backward_calls == 1);
+  CHECK(plus->forward_calls == 1);
+  CHECK(plus->backward_calls == 1);
+  // 67 MFLOP forward and as much again backward against 4 additions.
+  CHECK(mm->forward_ms > 20 * plus->forward_ms);
+  CHECK(mm->backward_ms > 20 * plus->backward_ms);
+  double total = 0;
+  for (const ProfileRow& r : rows) total += r.total_ms();
+  CHECK(mm->total_ms() > 0.9 * total);
+  CHECK(total <= prof.wall_ms());
+}
+
+TEST_CASE("the profiler counts a backward closure that calls other ops once, for its own record") {
+  Tensor x = test::random_tensor({1000}, DType::float64).requires_grad(true);
+  Profiler prof;
+  Tensor y = mul_scalar(x, 3.0);  // its backward is mul_scalar(gy, 3), an op of its own
+  backward(sum(y));
+  const std::vector<ProfileRow> rows = prof.rows();
+  const ProfileRow* scale = find_row(rows, "mul_scalar");
+  REQUIRE(scale);
+  CHECK(scale->forward_calls == 1);  // the backward's mul_scalar is not a second forward call
+  CHECK(scale->backward_calls == 1);
+  const ProfileRow* total = find_row(rows, "sum");
+  REQUIRE(total);
+  CHECK(total->backward_calls == 1);
+  CHECK(!find_row(rows, "backward"));  // seeding the root's gradient is not an op
+}
+
+TEST_CASE("the profiler times ops under NoGrad, which record nothing") {
+  Tensor x = test::random_tensor({64, 64}, DType::float32);
+  Profiler prof;
+  {
+    NoGrad no_grad;
+    selu(x);
+    selu(x);
+  }
+  const ProfileRow* row = find_row(prof.rows(), "selu");
+  REQUIRE(row);
+  CHECK(row->forward_calls == 2);
+  CHECK(row->backward_calls == 0);
+  CHECK(tape().size() == 0);
+}
+
+TEST_CASE("a scope left by an exception leaves the profiler able to time the next op") {
+  Profiler prof;
+  try {
+    OpScope scope("failing");
+    throw Error("failing: on purpose");
+  } catch (const Error&) {
+  }
+  selu(tensor({1, -1}));
+  const std::vector<ProfileRow> rows = prof.rows();
+  REQUIRE(find_row(rows, "failing"));
+  CHECK(find_row(rows, "failing")->forward_calls == 1);
+  REQUIRE(find_row(rows, "selu"));  // not swallowed by a scope that never closed
+  CHECK(find_row(rows, "selu")->forward_calls == 1);
+}
+
+TEST_CASE("profilers switch on and off with their scope, and a nested one takes over") {
+  Tensor x = tensor({1, -1});
+  selu(x);  // no profiler: nothing to see, nothing to crash
+  Profiler outer;
+  selu(x);
+  {
+    Profiler inner;
+    selu(x);
+    selu(x);
+    REQUIRE(find_row(inner.rows(), "selu"));
+    CHECK(find_row(inner.rows(), "selu")->forward_calls == 2);
+  }
+  selu(x);
+  REQUIRE(find_row(outer.rows(), "selu"));
+  CHECK(find_row(outer.rows(), "selu")->forward_calls == 2);
+}
+
+TEST_CASE("an OpScope claims the kernels of the ops it wraps") {
+  Tensor x = test::random_tensor({100}, DType::float64);
+  Profiler prof;
+  {
+    OpScope scope("standardize");
+    mul_scalar(add_scalar(x, -1.0), 0.5);
+  }
+  const std::vector<ProfileRow> rows = prof.rows();
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].op == "standardize");
+  CHECK(rows[0].forward_calls == 1);
+}
+
+TEST_CASE("the profiler report is a table of every op with its share") {
+  Tensor a = test::random_tensor({64, 32}, DType::float32, 1).requires_grad(true);
+  Tensor w = test::random_tensor({16, 32}, DType::float32, 2).requires_grad(true);
+  Profiler prof;
+  backward(sum(selu(linear(a, w))));
+  std::ostringstream out;
+  prof.report(out);
+  const std::string s = out.str();
+  INFO(s);
+  CHECK(s.find("op") == 0);
+  CHECK(s.find("fwd calls") != std::string::npos);
+  CHECK(s.find("bwd ms") != std::string::npos);
+  CHECK(s.find("share") != std::string::npos);
+  for (const char* op : {"linear", "selu", "sum"}) CHECK(s.find(std::string("\n") + op + " ") != std::string::npos);
+  CHECK(s.find("100.0%") != std::string::npos);
+  CHECK(s.find("wall time") != std::string::npos);
+}
