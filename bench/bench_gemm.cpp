@@ -6,6 +6,9 @@
 // Pairs gemm/tapegrad/<M>x<N>x<K> and gemm/openblas/<M>x<N>x<K>: square products, and the three
 // products of an FNN layer at batch 128 (suffix: x_wt = X·Wᵀ forward, gt_x = Gᵀ·X weight
 // gradient, g_w = G·W input gradient). OpenBLAS is linked here only, never into the library.
+//
+// OpenBLAS 0.3.21 (Debian bookworm) does not recognise recent Xeons and falls back to its
+// SSE3 "Prescott" kernels; OPENBLAS_CORETYPE=Haswell gives the fair AVX2 yardstick.
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 

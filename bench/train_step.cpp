@@ -1,0 +1,135 @@
+// train_step: the time, heap allocations and memory of one SGD step of a deep SELU network.
+//
+//   build/bin/train_step --depth 8 --width 784 --batch 128 --steps 30 --threads 2
+//
+// The network is in_features → width (× depth Linear + SELU layers) → classes, batch-mean
+// cross-entropy, plain SGD; bench/compare_pytorch.py runs the same step in PyTorch. Each step is
+// zero_grad, forward, backward, update. After --warmup steps, every step is timed and its heap
+// allocations counted (every malloc of the process, Note [Counting heap allocations]).
+// Prints, one `key: value` per line:
+//   ms_per_step             median over the timed steps
+//   allocations_per_step    the largest count over the timed steps (the goal is 0)
+//   gflops                  multiply-adds ×2 of the GEMMs per step / median time
+//   peak_rss_mb, base_rss_mb  peak resident memory of the process, and what it was before the model
+//   tensor_buffers_per_step, allocator_system_allocations  caching allocator counters (storage.h)
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/alloc_counter.h"
+#include "bench/omp_env.h"
+#include "tapegrad.h"
+
+using namespace tg;
+
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double current_rss_mb() {
+  std::ifstream statm("/proc/self/statm");
+  long pages_total = 0, pages_resident = 0;
+  statm >> pages_total >> pages_resident;
+  return static_cast<double>(pages_resident) * 4096.0 / 1048576.0;
+}
+
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bench::apply_omp_defaults(argv);  // Note [OpenMP settings of the benchmarks]
+  std::int64_t depth = 8, width = 784, batch = 128, in_features = 784, classes = 10;
+  int steps = 30, warmup = 3, threads = 0;
+  CLI::App app{"Time one training step of a deep SELU network"};
+  app.add_option("--depth", depth, "hidden Linear+SELU layers")->check(CLI::PositiveNumber);
+  app.add_option("--width", width, "hidden units per layer")->check(CLI::PositiveNumber);
+  app.add_option("--batch", batch, "examples per step")->check(CLI::PositiveNumber);
+  app.add_option("--in-features", in_features, "input features")->check(CLI::PositiveNumber);
+  app.add_option("--classes", classes, "output classes")->check(CLI::PositiveNumber);
+  app.add_option("--steps", steps, "timed steps")->check(CLI::PositiveNumber);
+  app.add_option("--warmup", warmup, "untimed steps first")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", threads, "OpenMP threads (0: OMP_NUM_THREADS or all cores)")->check(CLI::NonNegativeNumber);
+  CLI11_PARSE(app, argc, argv);
+  if (threads > 0) set_num_threads(threads);
+
+  const double base_rss = current_rss_mb();
+  Generator gen(1);
+  nn::Sequential model;
+  for (std::int64_t i = 0, fan_in = in_features; i < depth; ++i, fan_in = width) {
+    model.add(std::make_shared<nn::Linear>(fan_in, width, gen));
+    model.add(std::make_shared<nn::SELU>());
+  }
+  model.add(std::make_shared<nn::Linear>(width, classes, gen));
+  optim::SGD optimizer(model.parameters(), {.lr = 0.01});
+
+  const Tensor x = randn({batch, in_features}, gen);
+  std::vector<std::int64_t> y(static_cast<std::size_t>(batch));
+  for (std::int64_t i = 0; i < batch; ++i) y[i] = i % classes;
+  const Tensor targets = labels(y);
+
+  double last_loss = 0;
+  auto step = [&] {
+    optimizer.zero_grad();
+    Tensor loss = cross_entropy(model(x), targets);
+    backward(loss);
+    optimizer.step();
+    last_loss = loss.item();
+  };
+  for (int i = 0; i < warmup; ++i) step();
+
+  std::vector<double> ms;
+  std::uint64_t max_allocations = 0;
+  const AllocatorStats stats_before = allocator_stats();
+  for (int i = 0; i < steps; ++i) {
+    const std::uint64_t allocations = bench::heap_allocations();
+    const auto start = std::chrono::steady_clock::now();
+    step();
+    const auto stop = std::chrono::steady_clock::now();
+    max_allocations = std::max(max_allocations, bench::heap_allocations() - allocations);
+    ms.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
+  }
+  const AllocatorStats stats_after = allocator_stats();
+
+  const double step_ms = median(ms);
+  // Forward x·Wᵀ per layer, backward gyᵀ·x and gy·W (none for the first layer's input).
+  double macs = 0;
+  for (std::int64_t i = 0, fan_in = in_features; i <= depth; ++i, fan_in = width) {
+    const std::int64_t fan_out = i < depth ? width : classes;
+    macs += static_cast<double>(batch * fan_in * fan_out) * (i == 0 ? 2 : 3);
+  }
+  auto env = [](const char* name) { const char* v = std::getenv(name); return v ? v : "unset"; };
+  std::printf("threads: %d\n", num_threads());
+  std::printf("omp_env: GOMP_SPINCOUNT=%s OMP_WAIT_POLICY=%s OMP_PROC_BIND=%s\n", env("GOMP_SPINCOUNT"),
+              env("OMP_WAIT_POLICY"), env("OMP_PROC_BIND"));
+  std::printf("ms_per_step: %.3f\n", step_ms);
+  std::printf("ms_min: %.3f\n", *std::min_element(ms.begin(), ms.end()));
+  if (bench::heap_counting_works())
+    std::printf("allocations_per_step: %llu\n", static_cast<unsigned long long>(max_allocations));
+  else
+    std::printf("allocations_per_step: n/a\n");
+  std::printf("gflops: %.1f\n", 2 * macs / (step_ms * 1e6));
+  std::printf("peak_rss_mb: %.1f\n", peak_rss_mb());
+  std::printf("base_rss_mb: %.1f\n", base_rss);
+  std::printf("tensor_buffers_per_step: %.1f\n",
+              static_cast<double>(stats_after.requests - stats_before.requests) / steps);
+  std::printf("allocator_system_allocations: %llu\n", static_cast<unsigned long long>(stats_after.system_allocations));
+  std::printf("loss: %.6f\n", last_loss);
+  return 0;
+}
