@@ -71,7 +71,8 @@ TEST_CASE("the profiler times ops under NoGrad, which record nothing") {
     selu(x);
     selu(x);
   }
-  const ProfileRow* row = find_row(prof.rows(), "selu");
+  const std::vector<ProfileRow> rows = prof.rows();  // find_row points into it: keep it alive
+  const ProfileRow* row = find_row(rows, "selu");
   REQUIRE(row);
   CHECK(row->forward_calls == 2);
   CHECK(row->backward_calls == 0);
