@@ -18,7 +18,9 @@ configure: setup
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# Builds only what the main job needs (the library and figure1), not the tests and benchmarks.
+run: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target figure1
 	./$(BUILD)/bin/figure1 --out runs/figure1
 
 test: build
