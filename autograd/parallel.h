@@ -51,8 +51,13 @@ template <class Acc, class Map, class Combine>
 Acc parallel_reduce(std::int64_t n, Acc init, Map&& map, Combine&& combine) {
   const std::int64_t blocks = (n + kReduceBlock - 1) / kReduceBlock;
   if (blocks <= 1) return n > 0 ? combine(init, map(std::int64_t{0}, n)) : init;
+  if (num_threads() == 1 || n < kParallelGrain) {  // the same blocks in the same order, no buffer
+    Acc acc = init;
+    for (std::int64_t b = 0; b < blocks; ++b) acc = combine(acc, map(b * kReduceBlock, std::min(n, (b + 1) * kReduceBlock)));
+    return acc;
+  }
   std::vector<Acc> partial(blocks);
-#pragma omp parallel for schedule(static) if (num_threads() > 1 && n >= kParallelGrain)
+#pragma omp parallel for schedule(static)
   for (std::int64_t b = 0; b < blocks; ++b)
     partial[b] = map(b * kReduceBlock, std::min(n, (b + 1) * kReduceBlock));
   Acc acc = init;

@@ -250,9 +250,8 @@ void gemm(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64
   const std::int64_t m_tiles = (M + Blk::kMR - 1) / Blk::kMR, n_tiles = (N + Blk::kNR - 1) / Blk::kNR;
   const std::int64_t wanted = M * N * K < kParallelMacs ? 1 : std::min<std::int64_t>(num_threads(), std::max(m_tiles, n_tiles));
   const bool split_columns = n_tiles >= kMinTilesPerStrip * wanted || n_tiles >= m_tiles;
-#pragma omp parallel num_threads(static_cast<int>(wanted)) if (wanted > 1)
-  {
-    const std::int64_t strips = omp_get_num_threads(), t = omp_get_thread_num();
+  // Thread t of `strips` computes its strip of C's columns (or rows).
+  auto strip = [&](std::int64_t t, std::int64_t strips) {
     if (split_columns) {
       const std::int64_t n0 = strip_begin(t, strips, n_tiles) * Blk::kNR;
       const std::int64_t n1 = std::min(N, strip_begin(t + 1, strips, n_tiles) * Blk::kNR);
@@ -262,7 +261,13 @@ void gemm(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64
       const std::int64_t m1 = std::min(M, strip_begin(t + 1, strips, m_tiles) * Blk::kMR);
       if (m0 < m1) five_loops(g, m0, m1, 0, N);
     }
+  };
+  if (wanted == 1) {  // no parallel region at all: even an inactive one makes libgomp allocate
+    strip(0, 1);
+    return;
   }
+#pragma omp parallel num_threads(static_cast<int>(wanted))
+  strip(omp_get_thread_num(), omp_get_num_threads());
 }
 
 template <class T>

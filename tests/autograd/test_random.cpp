@@ -1,5 +1,6 @@
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "autograd/parallel.h"
 #include "autograd/random.h"
@@ -56,4 +57,32 @@ TEST_CASE("randperm is a permutation") {
   std::sort(sorted.begin(), sorted.end());
   for (std::int64_t i = 0; i < 1000; ++i) REQUIRE(sorted[i] == i);
   CHECK(p != sorted);
+}
+
+TEST_CASE("uniform_fill gives uniform_at's bits at every length, offset and 2^32 counter carry") {
+  // Note [Philox eight at a time]: the vector path must be the scalar Philox, word for word.
+  const std::uint64_t seeds[] = {0, 1, 0x123456789abcdefULL};
+  const std::uint64_t firsts[] = {0, 5, (std::uint64_t{1} << 32) - 3, 0xfffffffffffffff0ULL};
+  for (std::uint64_t seed : seeds)
+    for (std::uint64_t first : firsts)
+      for (std::int64_t n : {0, 1, 7, 8, 9, 15, 16, 17, 300}) {
+        std::vector<double> u(static_cast<std::size_t>(n) + 1, -1.0);
+        uniform_fill(seed, first, n, u.data());
+        for (std::int64_t i = 0; i < n; ++i) {
+          INFO("seed " << seed << " first " << first << " n " << n << " i " << i);
+          REQUIRE(u[i] == uniform_at(seed, first + static_cast<std::uint64_t>(i)));
+        }
+        CHECK(u[n] == -1.0);  // writes exactly n values
+      }
+}
+
+TEST_CASE("rand and bernoulli are functions of uniform_at(seed, offset + i)") {
+  Generator gen(7, 11);
+  const Tensor u = rand({1001}, gen, DType::float64, -2.0, 3.0);
+  const Tensor b = bernoulli({1001}, 0.3, gen, DType::float64);
+  for (std::int64_t i = 0; i < 1001; ++i) {
+    // (to the last bit or so: the compiler may fuse the multiply-add on one side only)
+    REQUIRE(u.data<double>()[i] == Approx(-2.0 + 5.0 * uniform_at(7, 11 + static_cast<std::uint64_t>(i))).epsilon(1e-15).margin(1e-15));
+    REQUIRE(b.data<double>()[i] == (uniform_at(7, 11 + 1001 + static_cast<std::uint64_t>(i)) < 0.3 ? 1.0 : 0.0));
+  }
 }
