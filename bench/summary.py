@@ -24,8 +24,21 @@ def load(path):
 
 
 def benchmarks(doc):
-    """name -> entry of a Google Benchmark JSON document (aggregates skipped)."""
-    return {b["name"]: b for b in (doc or {}).get("benchmarks", []) if b.get("run_type", "iteration") == "iteration"}
+    """name -> entry of a Google Benchmark JSON document: the median over repetitions when the run
+    was repeated (--benchmark_repetitions), else the single run."""
+    out = {}
+    for b in (doc or {}).get("benchmarks", []):
+        if b.get("run_type") == "aggregate":
+            if b.get("aggregate_name") == "median":
+                out[short(b["run_name"])] = b
+        else:
+            out.setdefault(short(b.get("run_name", b["name"])), b)
+    return out
+
+
+def short(name):
+    """The benchmark's name without Google Benchmark's '/real_time' suffix."""
+    return name[: -len("/real_time")] if name.endswith("/real_time") else name
 
 
 def pairs(doc, ours, theirs, counter):
