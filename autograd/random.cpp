@@ -28,8 +28,12 @@ double to_open_unit(std::uint32_t hi, std::uint32_t lo) {
   return (static_cast<double>(bits & ((1ull << 53) - 1)) + 0.5) * 0x1p-53;
 }
 
-template <class Fn>
-Tensor fill_random(const Shape& shape, Generator& gen, DType dtype, const char* op, Fn&& value_at) {
+// A new tensor whose element i is the value for counter first + i, with first reserved from gen.
+// fill(seed, counter, n, values) writes the n values of counters counter .. counter + n − 1 as
+// doubles; they are then rounded to the tensor's dtype. Each element depends on its counter only,
+// so the thread split changes nothing (Note [Counter-based randomness]).
+template <class Fill>
+Tensor fill_random(const Shape& shape, Generator& gen, DType dtype, const char* op, Fill&& fill) {
   Tensor t = empty(shape, dtype);
   const std::uint64_t first = gen.advance(static_cast<std::uint64_t>(t.numel()));
   const std::uint64_t seed = gen.seed();
@@ -38,36 +42,27 @@ Tensor fill_random(const Shape& shape, Generator& gen, DType dtype, const char* 
     parallel_for(
         t.numel(),
         [&](std::int64_t begin, std::int64_t end) {
-          for (std::int64_t i = begin; i < end; ++i) out[i] = static_cast<T>(value_at(seed, first + i));
-        },
-        64);
-  });
-  return t;
-}
-}  // namespace
-
-/// value_of(uniform_at(seed, counter)) for every element; the uniforms come from uniform_fill.
-template <class Fn>
-Tensor fill_uniform(const Shape& shape, Generator& gen, DType dtype, const char* op, Fn&& value_of) {
-  Tensor t = empty(shape, dtype);
-  const std::uint64_t first = gen.advance(static_cast<std::uint64_t>(t.numel()));
-  const std::uint64_t seed = gen.seed();
-  dispatch(dtype, op, [&]<class T>() {
-    T* out = t.data<T>();
-    parallel_for(
-        t.numel(),
-        [&](std::int64_t begin, std::int64_t end) {
-          double u[kUniformBlock];
+          double values[kUniformBlock];
           for (std::int64_t b = begin; b < end; b += kUniformBlock) {
-            const std::int64_t n = std::min<std::int64_t>(kUniformBlock, end - b);
-            uniform_fill(seed, first + static_cast<std::uint64_t>(b), n, u);
-            for (std::int64_t i = 0; i < n; ++i) out[b + i] = static_cast<T>(value_of(u[i]));
+            const std::int64_t n = std::min(kUniformBlock, end - b);
+            fill(seed, first + static_cast<std::uint64_t>(b), n, values);
+            for (std::int64_t i = 0; i < n; ++i) out[b + i] = static_cast<T>(values[i]);
           }
         },
         8);
   });
   return t;
 }
+
+// fill_random's filler for value_of(u), u = uniform_at(seed, counter), eight counters at a time.
+template <class Fn>
+auto uniform_filler(Fn value_of) {
+  return [value_of](std::uint64_t seed, std::uint64_t counter, std::int64_t n, double* values) {
+    uniform_fill(seed, counter, n, values);
+    for (std::int64_t i = 0; i < n; ++i) values[i] = value_of(values[i]);
+  };
+}
+}  // namespace
 
 double uniform_at(std::uint64_t seed, std::uint64_t counter) {
   auto w = philox(seed, counter);
@@ -158,18 +153,19 @@ double normal_at(std::uint64_t seed, std::uint64_t counter) {
 }
 
 Tensor randn(const Shape& shape, Generator& gen, DType dtype, double mean, double std) {
-  return fill_random(shape, gen, dtype, "randn",
-                     [=](std::uint64_t s, std::uint64_t c) { return mean + std * normal_at(s, c); });
+  return fill_random(shape, gen, dtype, "randn", [=](std::uint64_t s, std::uint64_t c, std::int64_t n, double* v) {
+    for (std::int64_t i = 0; i < n; ++i) v[i] = mean + std * normal_at(s, c + static_cast<std::uint64_t>(i));
+  });
 }
 
 Tensor rand(const Shape& shape, Generator& gen, DType dtype, double low, double high) {
   check(low < high, "rand: low ", low, " must be below high ", high);
-  return fill_uniform(shape, gen, dtype, "rand", [=](double u) { return low + (high - low) * u; });
+  return fill_random(shape, gen, dtype, "rand", uniform_filler([=](double u) { return low + (high - low) * u; }));
 }
 
 Tensor bernoulli(const Shape& shape, double p, Generator& gen, DType dtype) {
   check(p >= 0 && p <= 1, "bernoulli: probability ", p, " is outside [0, 1]");
-  return fill_uniform(shape, gen, dtype, "bernoulli", [=](double u) { return u < p ? 1.0 : 0.0; });
+  return fill_random(shape, gen, dtype, "bernoulli", uniform_filler([=](double u) { return u < p ? 1.0 : 0.0; }));
 }
 
 std::vector<std::int64_t> randperm(std::int64_t n, Generator& gen) {
