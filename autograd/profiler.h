@@ -26,9 +26,9 @@
 // vanish. dispatch is already the one door every kernel goes through.
 //   What it misses: argument checks and output allocation before the dispatch (microseconds
 // against a kernel's milliseconds; the footer shows what fraction of the wall time the ops
-// cover). A helper shared by several ops reports under the name the helper dispatches with —
-// today mean()'s and var()'s forward reductions show as "sum" (their backward rows are
-// "mean" and "var"): an op can claim such time with an OpScope("name") at its top.
+// cover). A helper shared by several ops reports under the name the helper dispatches with,
+// unless the op claims that time with an OpScope("name") at its top — as mean() and var() do
+// for the sums they run.
 //   Cost: off, one thread_local pointer test per dispatch and per backward record; on, two
 // steady_clock reads and a pointer-keyed lookup per op (tens of nanoseconds).
 //   One Profiler per thread at a time is timed: a nested one takes over until it is

@@ -17,6 +17,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "autograd/parallel.h"
+#include "autograd/op_scope.h"
 #include "autograd/tape.h"
 #include "ops/reduce.h"
 #include "ops/reduce_plan.h"
@@ -143,6 +144,7 @@ void sum_step(const T* x, T* y, std::int64_t outer, std::int64_t reduced, std::i
 Tensor reduce_sum(const Tensor& x, std::uint32_t mask, bool keepdim, bool mean, const char* op) {
   const ReducePlan plan = make_reduce_plan(x.shape(), mask, keepdim);
   const double scale = mean ? 1.0 / static_cast<double>(plan.count) : 1.0;
+  OpScope scope(op);  // sum_over's kernel runs as "sum"; the profiler charges it to `op`
   Tensor y = sum_over(x, plan, scale);
   record(op, {x}, y, {}, [x, mask, scale, op](const Tensor& gy) {
     const ReducePlan plan = make_reduce_plan(x.shape(), mask, false);  // keepdim does not change the walk

@@ -141,3 +141,22 @@ TEST_CASE("the profiler report is a table of every op with its share") {
   CHECK(s.find("100.0%") != std::string::npos);
   CHECK(s.find("wall time") != std::string::npos);
 }
+
+TEST_CASE("mean and var are charged with the sums they run, forward and backward") {
+  Tensor x = test::random_tensor({32, 16}, DType::float64, 5).requires_grad(true);
+  Profiler prof;
+  Tensor m = mean(x, {0}, false);
+  Tensor v = var(x, {1}, true, false);
+  backward(add(sum(m), sum(v)));
+  const std::vector<ProfileRow> rows = prof.rows();
+  for (const char* op : {"mean", "var"}) {
+    const ProfileRow* row = find_row(rows, op);
+    INFO(op);
+    REQUIRE(row);
+    CHECK(row->forward_calls == 1);
+    CHECK(row->backward_calls == 1);
+  }
+  const ProfileRow* sums = find_row(rows, "sum");
+  REQUIRE(sums);                    // the two explicit sum() calls, and nothing of mean's or var's
+  CHECK(sums->forward_calls == 2);
+}
