@@ -75,7 +75,7 @@ double uniform_at(std::uint64_t seed, std::uint64_t counter) {
 // 25 ns in scalar code, which made a dropout mask 30× slower than copying the tensor. The
 // rounds of different counters are independent, so uniform_fill runs eight counters side by
 // side, one per 32-bit lane of an AVX2 register: word k of all eight states lives in register
-// c[k]. AVX2 multiplies only the even lanes (_mm256_mul_epu32, 32×32→64), so mulhilo does the
+// c[k]. Four such groups are interleaved, because one group alone waits on its multiplies. AVX2 multiplies only the even lanes (_mm256_mul_epu32, 32×32→64), so mulhilo does the
 // even lanes, then the odd ones shifted down, and blends the halves back into (hi, lo). The
 // round and key schedule are Random123's philox4x32 with R = 10, word for word:
 //   (hi0, lo0) = M0·c0,  (hi1, lo1) = M1·c2,  c = (hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0),
