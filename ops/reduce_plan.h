@@ -45,11 +45,6 @@ std::uint32_t reduce_axis_mask(const Tensor& x, const std::vector<int>& axes, co
 /// A backward closure captures the 4-byte mask and rebuilds the plan from it.
 ReducePlan make_reduce_plan(const Shape& shape, std::uint32_t mask, bool keepdim);
 
-/// reduce_axis_mask and make_reduce_plan in one call.
-inline ReducePlan make_reduce_plan(const Tensor& x, const std::vector<int>& axes, bool keepdim, const char* op) {
-  return make_reduce_plan(x.shape(), reduce_axis_mask(x, axes, op), keepdim);
-}
-
 /// scale · Σ of x over the plan's reduced groups, as a new tensor of plan.out_shape. Float sums
 /// accumulate in double per row (fixed blocks, Note [Deterministic reductions]). Not recorded.
 Tensor sum_over(const Tensor& x, const ReducePlan& plan, double scale);
