@@ -127,6 +127,8 @@ def main():
 def plot(path, gemm1, gemm2):
     import matplotlib
     matplotlib.use("Agg")
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+    from save_png import save_png
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for doc, threads, style in ((gemm1, 1, "--"), (gemm2, 2, "-")):
@@ -144,7 +146,7 @@ def plot(path, gemm1, gemm2):
     ax.grid(True, alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_png(fig, path, dpi=120)
     print(f"wrote {path}")
 
 

@@ -32,6 +32,7 @@
 #include "datasets/loader.h"
 #include "datasets/mnist.h"
 #include "datasets/scaler.h"
+#include "examples/common.h"
 #include "optim/checkpoint.h"
 #include "optim/metrics_log.h"
 #include "optim/progress.h"
@@ -94,10 +95,7 @@ void save_sidecar(const std::string& checkpoint, const Architecture& arch, const
                        {"dropout", arch.dropout},         {"input_dropout", arch.input_dropout}};
   j["scaler"] = {{"mean", scaler.mean()}, {"scale", scaler.scale()}};
   j["run"] = run;
-  const fs::path path = sidecar_path(checkpoint);
-  std::ofstream out(path);
-  out << j.dump(1) << "\n";
-  check(out.good(), "fashion_mnist_snn: cannot write ", path.string());
+  write_file_atomically(sidecar_path(checkpoint).string(), j.dump(1) + "\n");
 }
 
 nlohmann::json load_sidecar(const std::string& checkpoint, Architecture& arch, StandardScaler& scaler) {
@@ -120,31 +118,6 @@ nlohmann::json load_sidecar(const std::string& checkpoint, Architecture& arch, S
     throw Error(cat("fashion_mnist_snn --evaluate: ", path.string(), ": ", e.what()));
   }
   return j;
-}
-
-struct Score {
-  double loss = 0, accuracy = 0;
-};
-
-// Mean cross-entropy and accuracy in eval mode, 1000 examples at a time.
-Score evaluate(nn::Module& model, const Dataset& data) {
-  NoGrad no_grad;
-  model.eval();
-  constexpr std::int64_t kChunk = 1000;
-  double loss_sum = 0;
-  std::int64_t correct = 0;
-  for (std::int64_t begin = 0; begin < data.size(); begin += kChunk) {
-    const std::int64_t end = std::min(begin + kChunk, data.size());
-    const Tensor logits = model(data.features.rows(begin, end));
-    const Tensor labels = data.labels.rows(begin, end);
-    loss_sum += cross_entropy(logits, labels, Reduction::sum).item();
-    const Tensor predicted = argmax(logits, 1);
-    for (std::int64_t i = 0; i < end - begin; ++i)
-      correct += predicted.data<std::int64_t>()[i] == labels.data<std::int64_t>()[i];
-  }
-  model.train();
-  const auto n = static_cast<double>(data.size());
-  return {loss_sum / n, static_cast<double>(correct) / n};
 }
 
 // Mirrors, in place, the rows of raw images [b, 28·28] picked by `flip` (1 = mirror).
@@ -189,7 +162,7 @@ int run_evaluate(const std::string& checkpoint) {
   auto model = build_model(arch, 0);
   optim::load_checkpoint(checkpoint, *model, nullptr);
   const Dataset test = scaler.transform(load_fashion_mnist(Split::test));
-  const Score score = evaluate(*model, test);
+  const examples::Score score = examples::evaluate_classifier(*model, test);
   std::printf("checkpoint: %s  (hidden %s, dropout %g, input_dropout %g)\n", checkpoint.c_str(),
               hidden_str(arch.hidden).c_str(), arch.dropout, arch.input_dropout);
   if (sidecar.at("run").contains("test_accuracy"))
@@ -231,6 +204,7 @@ int run_train(const Options& o) {
   optim::Progress progress("fmnist snn", o.epochs, loader.num_batches(), o.batch_size);
   std::int64_t steps = 0;
   Tensor x;
+  examples::Score last_valid;  // the held-out score after the latest epoch (validation runs)
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
     const double lr = optimizer.lr();
     double total = 0;
@@ -257,7 +231,8 @@ int run_train(const Options& o) {
     std::vector<std::string> row{std::to_string(epoch + 1), optim::MetricsLog::number(lr),
                                  optim::MetricsLog::number(train_loss), "", "", ""};
     if (validating) {
-      const Score s = evaluate(*model, held_out);
+      const examples::Score s = examples::evaluate_classifier(*model, held_out);
+      last_valid = s;
       summary += cat("  valid_loss ", s.loss, "  valid_acc ", s.accuracy);
       row[3] = optim::MetricsLog::number(s.loss), row[4] = optim::MetricsLog::number(s.accuracy);
     }
@@ -266,7 +241,9 @@ int run_train(const Options& o) {
     progress.end_epoch(epoch + 1, train_loss, summary);
   }
 
-  const Score final_score = evaluate(*model, held_out);
+  // A validation run has just scored the held-out part after its last epoch; a final run scores
+  // the test set once, here.
+  const examples::Score final_score = validating ? last_valid : examples::evaluate_classifier(*model, held_out);
   const double wall = seconds_since(start);
   nlohmann::json run = {{"epochs", o.epochs},   {"lr", o.lr},       {"momentum", o.momentum},
                         {"weight_decay", o.weight_decay}, {"batch_size", o.batch_size},

@@ -53,6 +53,7 @@
 #include "datasets/loader.h"
 #include "datasets/mnist.h"
 #include "datasets/scaler.h"
+#include "examples/common.h"
 #include "optim/metrics_log.h"
 #include "optim/progress.h"
 #include "tapegrad.h"
@@ -159,30 +160,6 @@ double training_mode_loss(nn::Module& model, const Dataset& data) {
   return total / static_cast<double>(n);
 }
 
-struct Evaluation {
-  double loss, accuracy;
-};
-
-// Mean cross-entropy and accuracy in eval mode (BN uses its running statistics).
-Evaluation evaluate(nn::Module& model, const Dataset& data) {
-  NoGrad no_grad;
-  model.eval();
-  const std::int64_t n = data.size();
-  double total = 0;
-  std::int64_t correct = 0;
-  for (std::int64_t begin = 0; begin < n; begin += kEvalBatch) {
-    const std::int64_t end = std::min(begin + kEvalBatch, n);
-    const Tensor labels = data.labels.rows(begin, end);
-    const Tensor logits = model(data.features.rows(begin, end));
-    total += cross_entropy(logits, labels, Reduction::sum).item();
-    const Tensor predicted = argmax(logits, 1);
-    for (std::int64_t i = 0; i < end - begin; ++i)
-      correct += predicted.data<std::int64_t>()[i] == labels.data<std::int64_t>()[i];
-  }
-  model.train();
-  return {total / static_cast<double>(n), static_cast<double>(correct) / static_cast<double>(n)};
-}
-
 struct Curve {
   Model model;
   int depth;
@@ -206,7 +183,7 @@ Curve run(Model kind, int depth, const Data& data, const Options& o, optim::Metr
   Curve curve{kind, depth, {}};
   auto log_epoch = [&](int epoch) {
     const double train_loss = training_mode_loss(*model, data.train);
-    const Evaluation valid = evaluate(*model, data.valid);
+    const examples::Score valid = examples::evaluate_classifier(*model, data.valid, kEvalBatch);
     curve.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     curve.train_loss.push_back(train_loss);
     log.record({model_name(kind), std::to_string(depth), std::to_string(epoch), optim::MetricsLog::number(train_loss),
@@ -287,32 +264,6 @@ std::string table(const std::vector<Curve>& curves) {
   return out.str();
 }
 
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-// Draws `png` with tools/<script> from a finished CSV. A missing Python or matplotlib is not an error
-// of the experiment: the CSV stays the result, and the message says how to draw the plot later.
-void plot(const std::string& script_name, const std::vector<std::string>& args, const std::filesystem::path& png) {
-  const std::string python = "/usr/bin/python3", script = TG_SOURCE_DIR "/tools/" + script_name;
-  std::string command = shell_quote(python) + " " + shell_quote(script);
-  for (const std::string& arg : args) command += " " + shell_quote(arg);
-  if (!std::filesystem::exists(python) || !std::filesystem::exists(script)) {
-    std::cout << "figure1: no plot: " << (std::filesystem::exists(python) ? script : python)
-              << " not found; the CSV is complete. Draw it later with: " << command << "\n";
-    return;
-  }
-  const int status = std::system(command.c_str());
-  if (status != 0) {
-    std::cout << "figure1: no plot: '" << command << "' failed (status " << status
-              << "; is matplotlib installed for /usr/bin/python3?); the CSV is complete.\n";
-    return;
-  }
-  std::cout << "plot: " << png.string() << "\n";
-}
-
 std::vector<Model> parse_models(const std::vector<std::string>& names) {
   std::vector<Model> models;
   for (const std::string& name : names) {
@@ -356,6 +307,9 @@ int main(int argc, char** argv) {
     check(o.train_subset == 0 || o.train_subset >= kBatch, "figure1: --train-subset ", o.train_subset,
           " is smaller than one batch of ", kBatch);
     check(!o.depths.empty() && !o.models.empty(), "figure1: --depths and --models need at least one value");
+    for (std::size_t i = 0; i < o.depths.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        check(o.depths[i] != o.depths[j], "figure1: --depths names ", o.depths[i], " twice");
     const std::vector<Model> models = parse_models(o.models);
 
     const Data data = load_data(o);
@@ -377,16 +331,18 @@ int main(int argc, char** argv) {
         curves.push_back(run(m, depth, data, o, log, tracer));
       }
 
-    if (o.plot) plot("plot_figure1.py", {dir.string()}, dir / "figure1.png");
+    if (o.plot) examples::run_plot_script("figure1", TG_SOURCE_DIR, "plot_figure1.py", {dir.string()}, dir / "figure1.png");
     if (o.trace) {
       std::vector<const nn::MomentTracer*> traces;
       for (const auto& t : tracers) traces.push_back(t.get());
       nn::write_trace_csv((dir / "trace.csv").string(), traces);
       std::cout << "trace: " << (dir / "trace.csv").string() << "\n";
-      if (o.plot) plot("plot_trace.py", {(dir / "trace.csv").string(), (dir / "trace.png").string()}, dir / "trace.png");
+      if (o.plot)
+        examples::run_plot_script("figure1", TG_SOURCE_DIR, "plot_trace.py",
+                                  {(dir / "trace.csv").string(), (dir / "trace.png").string()}, dir / "trace.png");
     }
     const std::string summary = table(curves);
-    std::ofstream(dir / "figure1_table.txt") << summary;
+    write_file_atomically((dir / "figure1_table.txt").string(), summary);
     std::cout << "\n" << summary << "figure1: total "
               << optim::format_duration(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count())
               << " wall time; results in " << dir.string() << "\n";

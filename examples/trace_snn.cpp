@@ -10,9 +10,10 @@
 //                                     machine prefix OMP_NUM_THREADS=1 and read the CPU column
 //
 // Writes DIR/trace.csv (nn/moment_tracer.h lists the columns) and DIR/trace.png via
-// tools/plot_trace.py. The networks follow examples/figure1.cpp:
+// tools/plot_trace.py. The networks have figure1's layers, not all its settings:
 //   snn: [Linear (LeCun normal) → SELU] × depth
-//   bn : [Linear (He normal) → ReLU → BatchNorm1d] × depth
+//   bn : [Linear (He normal) → ReLU → BatchNorm1d] × depth, with BatchNorm1d's defaults (eps 1e-5,
+//        momentum 0.1) rather than figure1's eps 1e-3 and momentum 0.01
 //   both end in Linear(width, 10) (Glorot uniform); mean cross-entropy, plain SGD, batch 128.
 // Inputs are standardised Fashion-MNIST pixels, or with --data synthetic N(0, 1) vectors labelled
 // by a fixed random linear map (no data files needed).
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "autograd/profiler.h"
+#include "examples/common.h"
 #include "nn/moment_tracer.h"
 #include "tapegrad.h"
 
@@ -95,22 +97,6 @@ Dataset load_data(const Options& o) {
   return StandardScaler().fit(all.features).transform(all);
 }
 
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-void plot(const fs::path& csv, const fs::path& png) {
-  const std::string command = cat("/usr/bin/python3 ", shell_quote(TG_SOURCE_DIR "/tools/plot_trace.py"), " ",
-                                  shell_quote(csv.string()), " ", shell_quote(png.string()));
-  if (std::system(command.c_str()) != 0) {
-    std::cout << "trace_snn: no plot ('" << command << "' failed); the CSV is complete\n";
-    return;
-  }
-  std::cout << "plot: " << png.string() << "\n";
-}
-
 // The last traced step's block outputs (the module before each Linear), as "var min–max".
 std::string last_variances(const nn::MomentTracer& tracer) {
   const std::vector<nn::TraceRow>& rows = tracer.rows();
@@ -153,13 +139,14 @@ int train(const Options& o) {
     }
     tracer.detach();  // the model dies at the end of this iteration; the rows stay
   }
-  fs::create_directories(o.out);
   std::vector<const nn::MomentTracer*> all;
   for (const auto& t : tracers) all.push_back(t.get());
   const fs::path csv = fs::path(o.out) / "trace.csv";
   nn::write_trace_csv(csv.string(), all);
   std::cout << "trace: " << csv.string() << "\n";
-  if (o.plot) plot(csv, fs::path(o.out) / "trace.png");
+  if (o.plot)
+    examples::run_plot_script("trace_snn", TG_SOURCE_DIR, "plot_trace.py",
+                              {csv.string(), (fs::path(o.out) / "trace.png").string()}, fs::path(o.out) / "trace.png");
   return 0;
 }
 
@@ -276,6 +263,11 @@ int main(int argc, char** argv) {
     if (measure) return overhead();
     check(o.train_subset == 0 || o.train_subset >= kBatch, "trace_snn: --train-subset ", o.train_subset,
           " is smaller than one batch of ", kBatch);
+    check(!o.out.empty(), "trace_snn: --out is empty");
+    for (std::size_t i = 0; i < o.models.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        check(o.models[i] != o.models[j], "trace_snn: --models names ", o.models[i], " twice");
+    fs::create_directories(o.out);  // before training: a bad --out fails now, not after the run
     return train(o);
   } catch (const std::exception& e) {  // tg::Error messages already name the function
     std::cerr << "error: " << e.what() << "\n";

@@ -12,6 +12,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from save_png import save_png
+
 try:
     import matplotlib
 
@@ -58,7 +60,7 @@ def main(out_dir):
     ax_acc.set_title("validation accuracy")
     ax_acc.grid(True, alpha=0.3)
     fig.tight_layout()
-    fig.savefig(out / "figure1.png", dpi=120)
+    save_png(fig, out / "figure1.png", dpi=120)
 
 
 if __name__ == "__main__":

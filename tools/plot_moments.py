@@ -12,6 +12,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from save_png import save_png  # noqa: E402
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -63,7 +65,7 @@ def main(out_dir):
     ax_deep.legend()
 
     fig.tight_layout()
-    fig.savefig(out / "moment_map.png", dpi=120)
+    save_png(fig, out / "moment_map.png", dpi=120)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Draws a MomentTracer CSV (nn/moment_tracer.h): per-layer moments over training, one column per run.
 
     /usr/bin/python3 tools/plot_trace.py TRACE.csv OUT.png
@@ -7,16 +7,23 @@ Rows of panels: the variance and the mean of each block's output (the module tha
 Linear: SELU in an SNN, BatchNorm1d in a BN net), with Theorem 1's band shaded; the fraction of
 units whose own (mean, variance) lies outside that band; and the gradient norm at each block's
 output. Colour runs from the first block (dark) to the last (yellow).
+Exit status 3 when matplotlib is missing, so the caller can say so.
 """
 import csv
 import math
 import sys
 
-import matplotlib
+from save_png import save_png
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+try:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+except ImportError:
+    print("plot_trace.py: matplotlib is not installed for", sys.executable, file=sys.stderr)
+    sys.exit(3)
 
 MU_BAND = (-0.1, 0.1)
 NU_BAND = (0.8, 1.5)
@@ -95,7 +102,7 @@ def main():
         ax.tick_params(axis="y", which="minor", labelsize=7)
     fig.suptitle("MomentTracer: per-layer moments over training (green: Theorem 1's Ω)")
     fig.tight_layout()
-    fig.savefig(sys.argv[2], dpi=110)
+    save_png(fig, sys.argv[2], dpi=110)
 
 
 if __name__ == "__main__":

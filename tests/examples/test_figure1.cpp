@@ -155,6 +155,7 @@ TEST_CASE("figure1 rejects bad arguments with a message and a nonzero status") {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {" --depths 0", "--depths"},           {" --depths 8,x", "--depths"},
       {" --models foo", "--models"},         {" --models snn,snn", "twice"},
+      {" --depths 8,8", "--depths names 8 twice"},
       {" --epochs -1", "--epochs"},          {" --epochs 0", "--epochs"},
       {" --train-subset 100", "--train-subset"}, {" --train-subset 60000", "--train-subset"},
       {" --no-such-flag", "no-such-flag"},
