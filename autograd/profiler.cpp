@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <iomanip>
 #include <ostream>
 #include <unordered_map>
@@ -13,6 +12,7 @@ namespace detail {
 thread_local constinit ProfilerState* t_profiler = nullptr;
 
 struct ProfilerState {
+  ProfilerState* previous = nullptr;  // the profiler this one took over from (a chain per thread)
   bool busy = false;  // an OpScope is timing; nested scopes count nothing
   std::vector<ProfileRow> rows;
   std::unordered_map<const char*, std::size_t> index;  // by literal address; see row()
@@ -59,12 +59,18 @@ void OpScope::end() {
   state_->busy = false;
 }
 
-Profiler::Profiler()
-    : state_(std::make_unique<detail::ProfilerState>()), previous_(detail::t_profiler), start_ns_(now_ns()) {
+Profiler::Profiler() : state_(std::make_unique<detail::ProfilerState>()), start_ns_(now_ns()) {
+  state_->previous = detail::t_profiler;
   detail::t_profiler = state_.get();
 }
 
-Profiler::~Profiler() { detail::t_profiler = previous_; }
+Profiler::~Profiler() {
+  // Usually the newest profiler goes first; one destroyed out of order is unlinked from the
+  // chain, so the others neither lose their place nor point at freed state.
+  detail::ProfilerState** link = &detail::t_profiler;
+  while (*link && *link != state_.get()) link = &(*link)->previous;
+  if (*link) *link = state_->previous;
+}
 
 std::vector<ProfileRow> Profiler::rows() const {
   std::vector<ProfileRow> out = state_->rows;

@@ -32,7 +32,8 @@
 //   Cost: off, one thread_local pointer test per dispatch and per backward record; on, two
 // steady_clock reads and a pointer-keyed lookup per op (tens of nanoseconds).
 //   One Profiler per thread at a time is timed: a nested one takes over until it is
-// destroyed. A Profiler must not be created or destroyed inside an op or a backward closure.
+// destroyed (or, destroyed out of order, is unlinked and hands nothing back). A Profiler must not
+// be created or destroyed inside an op or a backward closure.
 #pragma once
 
 #include <cstdint>
@@ -70,7 +71,6 @@ class Profiler {
 
  private:
   std::unique_ptr<detail::ProfilerState> state_;
-  detail::ProfilerState* previous_;
   std::int64_t start_ns_;
 };
 

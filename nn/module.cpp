@@ -19,14 +19,33 @@ std::string grouped(std::int64_t n) {
 }
 }  // namespace
 
+namespace {
+// Marks a module's hook list as being walked, for as long as its hooks run (exceptions included).
+struct RunningHooks {
+  explicit RunningHooks(int& count) : count_(count) { ++count_; }
+  ~RunningHooks() { --count_; }
+  int& count_;
+};
+}  // namespace
+
+void Module::check_hooks_not_running(const char* what) const {
+  check(running_hooks_ == 0, "Module::", what, ": called from one of the module's own hooks, while its hook list is run");
+}
+
 Tensor Module::operator()(const Tensor& input) {
   Tensor output = forward(input);
-  for (auto& [handle, hook] : hooks_) hook(*this, input, output);
+  if (!hooks_.empty()) {
+    RunningHooks running(running_hooks_);
+    for (auto& [handle, hook] : hooks_) hook(*this, input, output);
+  }
   if (backward_hooks_.empty() || !needs_grad({output})) return output;
   // See Note [Backward hooks].
   Tensor alias = output.detach();
   record("backward_hook", {output}, alias, {}, [this, output](const Tensor& gy) {
-    for (auto& [handle, hook] : backward_hooks_) hook(*this, gy);
+    {
+      RunningHooks running(running_hooks_);
+      for (auto& [handle, hook] : backward_hooks_) hook(*this, gy);
+    }
     accumulate_grad(output, gy, "backward_hook");
   });
   return alias;
@@ -103,16 +122,19 @@ void Module::to(DType dtype) {
 }
 
 int Module::register_forward_hook(ForwardHook fn) {
+  check_hooks_not_running("register_forward_hook");
   hooks_.emplace_back(next_hook_, std::move(fn));
   return next_hook_++;
 }
 
 int Module::register_backward_hook(BackwardHook fn) {
+  check_hooks_not_running("register_backward_hook");
   backward_hooks_.emplace_back(next_hook_, std::move(fn));
   return next_hook_++;
 }
 
 void Module::remove_hook(int handle) {
+  check_hooks_not_running("remove_hook");
   std::erase_if(hooks_, [&](const auto& h) { return h.first == handle; });
   std::erase_if(backward_hooks_, [&](const auto& h) { return h.first == handle; });
 }

@@ -80,6 +80,7 @@ class Module {
 
   // ---- hooks ----
   /// Adds fn to run after every forward call of this module; returns a handle for remove_hook.
+  /// A hook may not add or remove hooks of its own module (tg::Error): the list is being walked.
   int register_forward_hook(ForwardHook fn);
   /// Adds fn to run in backward when the gradient of this module's output is complete (Note
   /// [Backward hooks]); forward calls made while recording is off don't reach it. Returns a
@@ -110,7 +111,9 @@ class Module {
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   std::vector<std::pair<int, ForwardHook>> hooks_;
   std::vector<std::pair<int, BackwardHook>> backward_hooks_;
+  void check_hooks_not_running(const char* what) const;
   int next_hook_ = 0;
+  int running_hooks_ = 0;  // > 0 while this module's hooks run: they may not add or remove hooks
   bool training_ = true;
 };
 

@@ -154,6 +154,7 @@ void MomentTracer::arm() {
     }));
     if (options_.gradients)
       layer.hooks.push_back(layer.module->register_backward_hook([this, i](Module&, const Tensor& grad_output) {
+        if (!layers_[i].seen) return;  // the forward was an evaluation pass: it leaves the step alone
         layers_[i].grad_norm = frobenius_norm(grad_output);
         layers_[i].has_grad = true;
       }));
@@ -194,11 +195,13 @@ void MomentTracer::step() {
     std::vector<double> omega, tau;
     for (Layer& layer : layers_) {
       const auto* lin = dynamic_cast<const Linear*>(layer.module);
-      if (!layer.seen && !lin) continue;
+      const bool seen = layer.seen, has_grad = layer.has_grad;
+      layer.seen = layer.has_grad = false;  // every layer starts the next traced step afresh
+      if (!seen && !lin) continue;
       TraceRow row{options_.run, step_, layer.path, layer.module->type(),
                    kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, kNaN};
-      if (layer.seen) row.mean = layer.mean, row.var = layer.var, row.outside = layer.outside;
-      if (layer.has_grad) row.grad_norm = layer.grad_norm;
+      if (seen) row.mean = layer.mean, row.var = layer.var, row.outside = layer.outside;
+      if (has_grad) row.grad_norm = layer.grad_norm;
       if (lin) {
         row_sums(lin->weight, omega, tau);
         const Spread o = spread(omega), t = spread(tau);
@@ -207,7 +210,6 @@ void MomentTracer::step() {
         if (const Tensor g = lin->weight.grad(); g.defined()) row.weight_grad_norm = frobenius_norm(g);
       }
       rows_.push_back(std::move(row));
-      layer.seen = layer.has_grad = false;
     }
   }
   ++step_;

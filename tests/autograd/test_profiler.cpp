@@ -1,3 +1,4 @@
+#include <memory>
 #include <sstream>
 
 #include "autograd/profiler.h"
@@ -159,4 +160,16 @@ TEST_CASE("mean and var are charged with the sums they run, forward and backward
   const ProfileRow* sums = find_row(rows, "sum");
   REQUIRE(sums);                    // the two explicit sum() calls, and nothing of mean's or var's
   CHECK(sums->forward_calls == 2);
+}
+
+TEST_CASE("a profiler destroyed before a newer one is unlinked; the newer one keeps counting") {
+  Tensor x = tensor({1, -1});
+  auto older = std::make_unique<Profiler>();
+  auto newer = std::make_unique<Profiler>();
+  older.reset();  // out of order
+  selu(x);
+  REQUIRE(find_row(newer->rows(), "selu"));
+  CHECK(find_row(newer->rows(), "selu")->forward_calls == 1);
+  newer.reset();
+  selu(x);  // no profiler left: must not touch freed state (ASan checks this in make test-sanitize)
 }

@@ -2,6 +2,7 @@
 
 #include "autograd/tape.h"
 #include "nn/nn.h"
+#include "ops/elementwise.h"
 #include "ops/loss.h"
 #include "ops/reduce.h"
 #include "support.h"
@@ -153,4 +154,34 @@ TEST_CASE("backward hooks get the gradient of the module's output and pass it th
   CHECK(tape().size() == 4);  // no backward_hook record once the hook is gone
   backward(loss);
   CHECK(calls == 1);
+}
+
+TEST_CASE("a backward hook sees the complete gradient of an output used twice") {
+  nn::SELU selu;
+  Tensor x = test::random_tensor({3, 4}).requires_grad(true);
+  Tensor seen;
+  int calls = 0;
+  selu.register_backward_hook([&](nn::Module&, const Tensor& grad_output) {
+    ++calls;
+    seen = grad_output.clone();
+  });
+  Tensor h = selu(x);
+  backward(sum(add(h, mul(h, h))));  // ∂/∂h of Σ (h + h²) = 1 + 2h, from two uses of h
+  REQUIRE(calls == 1);
+  for (std::int64_t i = 0; i < 3; ++i)
+    for (std::int64_t j = 0; j < 4; ++j) CHECK(seen.at({i, j}) == Approx(1 + 2 * h.at({i, j})));
+}
+
+TEST_CASE("a hook may not add or remove hooks of its own module") {
+  nn::SELU selu;
+  Tensor x = test::random_tensor({2, 3}).requires_grad(true);
+  int handle = -1;
+  handle = selu.register_forward_hook([&](nn::Module& m, const Tensor&, const Tensor&) { m.remove_hook(handle); });
+  CHECK_THROWS_WITH(selu(x), Catch::Contains("remove_hook") && Catch::Contains("own hooks"));
+  tape().clear();
+  selu.remove_hook(handle);  // outside a hook it works, and the list is usable again
+  selu.register_backward_hook([](nn::Module& m, const Tensor&) { m.register_forward_hook({}); });
+  Tensor y = selu(x);
+  CHECK_THROWS_WITH(backward(sum(y)), Catch::Contains("register_forward_hook"));
+  tape().clear();
 }

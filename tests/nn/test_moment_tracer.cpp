@@ -160,24 +160,41 @@ TEST_CASE("a detached tracer leaves the model exactly as it was") {
   CHECK(tracer.rows().size() == 3);
 }
 
-TEST_CASE("forward passes in eval mode don't count as the traced step") {
+namespace {
+// Linear layers still report their weights; the SELU saw no training pass, and no gradient counts.
+void check_only_weights(const nn::MomentTracer& tracer) {
+  REQUIRE(tracer.rows().size() == 2);
+  for (const nn::TraceRow& r : tracer.rows()) {
+    CHECK(r.type == "Linear");
+    CHECK(std::isnan(r.mean));
+    CHECK(std::isnan(r.grad_norm));
+    CHECK(!std::isnan(r.omega_mean));
+  }
+}
+}  // namespace
+
+TEST_CASE("an eval-mode pass doesn't count as the traced step, even with recording and backward") {
   auto net = make_net(4, 6, 3, 4);
   Tensor x = test::random_tensor({8, 4}, DType::float64);
   nn::MomentTracer tracer;
   tracer.attach(*net);
   net->eval();
+  backward(sum((*net)(x)));  // recorded: the backward hooks run, and must leave the step alone
+  tracer.step();
+  check_only_weights(tracer);
+}
+
+TEST_CASE("a training-mode pass under NoGrad doesn't count as the traced step") {
+  auto net = make_net(4, 6, 3, 4);
+  Tensor x = test::random_tensor({8, 4}, DType::float64);
+  nn::MomentTracer tracer;
+  tracer.attach(*net);
   {
     NoGrad no_grad;
     (*net)(x);
   }
   tracer.step();
-  // Linear layers still report their weights; the SELU saw no training-mode forward.
-  REQUIRE(tracer.rows().size() == 2);
-  for (const nn::TraceRow& r : tracer.rows()) {
-    CHECK(r.type == "Linear");
-    CHECK(std::isnan(r.mean));
-    CHECK(!std::isnan(r.omega_mean));
-  }
+  check_only_weights(tracer);
 }
 
 TEST_CASE("the tracer selects modules with a predicate") {
@@ -208,8 +225,14 @@ TEST_CASE("the trace CSV has a header, one line per row, and empty fields for wh
   CHECK(lines[1].rfind("snn,0,0,Linear,", 0) == 0);
   CHECK(lines[2].rfind("snn,0,1,SELU,", 0) == 0);
   CHECK(lines[4].rfind("other,0,0,Linear,", 0) == 0);
-  // SELU: no ω, τ or weight gradient: 8 empty fields between its outside fraction and grad_norm.
-  CHECK(lines[2].find(",,,,,,,,,") != std::string::npos);
+  // SELU: no ω, τ or weight gradient, so fields 7–15 are empty; its grad_norm (16) is not.
+  std::vector<std::string> fields;
+  std::stringstream selu_line(lines[2]);
+  for (std::string field; std::getline(selu_line, field, ',');) fields.push_back(field);
+  REQUIRE(fields.size() == 17);
+  for (std::size_t f = 7; f <= 15; ++f) CHECK(fields[f].empty());
+  CHECK(!fields[4].empty());
+  CHECK(!fields[16].empty());
   const auto commas = [](const std::string& s) { return std::count(s.begin(), s.end(), ','); };
   for (const std::string& line : lines) CHECK(commas(line) == 16);
 }
