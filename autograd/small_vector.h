@@ -8,7 +8,6 @@
 
 #include <array>
 #include <cstddef>
-#include <initializer_list>
 #include <iterator>
 #include <utility>
 #include <vector>
@@ -19,19 +18,15 @@ template <class T, std::size_t N>
 class SmallVector {
  public:
   SmallVector() = default;
-  SmallVector(std::initializer_list<T> values) {
-    for (const T& v : values) push_back(v);
-  }
   SmallVector(SmallVector&& other) noexcept
       : inline_(std::move(other.inline_)), heap_(std::move(other.heap_)), size_(std::exchange(other.size_, 0)) {}
   SmallVector& operator=(SmallVector&& other) noexcept {
+    if (this == &other) return *this;  // moving heap_ into itself would empty it under size_
     inline_ = std::move(other.inline_);
     heap_ = std::move(other.heap_);
     size_ = std::exchange(other.size_, 0);
     return *this;
   }
-  SmallVector(const SmallVector&) = default;
-  SmallVector& operator=(const SmallVector&) = default;
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }

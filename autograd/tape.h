@@ -70,7 +70,6 @@ class Tape {
   const std::vector<Record>& records() const { return records_; }
   std::size_t size() const { return records_.size(); }
   void clear() { records_.clear(); }
-  void push(Record record) { records_.push_back(std::move(record)); }
 
   /// Bytes held by saved tensors (each storage counted once).
   std::size_t saved_bytes() const;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "autograd/random.h"
+#include "bench/omp_env.h"
 #include "ops/gemm.h"
 
 namespace {
@@ -72,6 +73,7 @@ void bench_openblas(benchmark::State& state, const Product& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tg::bench::apply_omp_defaults(argv);  // Note [OpenMP settings of the benchmarks]
   std::vector<Product> products;
   for (std::int64_t n : {256, 512, 1024, 2048}) products.push_back({n, n, n, false, false, ""});
   for (std::int64_t width : {784, 3072}) {
@@ -84,6 +86,7 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(p.name("openblas").c_str(), bench_openblas, p)->UseRealTime()->Unit(benchmark::kMillisecond);
   }
   benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
 }

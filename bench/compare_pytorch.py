@@ -41,7 +41,7 @@ CORETYPES = ("", "Haswell", "SkylakeX")  # "" leaves OpenBLAS to detect the CPU
 
 def current_rss_mb():
     with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4096 / 1048576
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1048576
 
 
 def worker_train(args):

@@ -11,8 +11,11 @@
 //   allocations_per_step    the largest count over the timed steps (the goal is 0)
 //   gflops                  multiply-adds ×2 of the GEMMs per step / median time
 //   peak_rss_mb, base_rss_mb  peak resident memory of the process, and what it was before the model
-//   tensor_buffers_per_step, allocator_system_allocations  caching allocator counters (storage.h)
+//   tensor_buffers_per_step, allocator_system_allocations  caching allocator counters over the
+//                           timed steps (storage.h): buffers requested per step, and how many of
+//                           them the system had to provide (the goal is 0)
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -42,7 +45,7 @@ double current_rss_mb() {
   std::ifstream statm("/proc/self/statm");
   long pages_total = 0, pages_resident = 0;
   statm >> pages_total >> pages_resident;
-  return static_cast<double>(pages_resident) * 4096.0 / 1048576.0;
+  return static_cast<double>(pages_resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / 1048576.0;
 }
 
 double peak_rss_mb() {
@@ -129,7 +132,8 @@ int main(int argc, char** argv) {
   std::printf("base_rss_mb: %.1f\n", base_rss);
   std::printf("tensor_buffers_per_step: %.1f\n",
               static_cast<double>(stats_after.requests - stats_before.requests) / steps);
-  std::printf("allocator_system_allocations: %llu\n", static_cast<unsigned long long>(stats_after.system_allocations));
+  std::printf("allocator_system_allocations: %llu\n",
+              static_cast<unsigned long long>(stats_after.system_allocations - stats_before.system_allocations));
   std::printf("loss: %.6f\n", last_loss);
   return 0;
 }
