@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -60,9 +61,18 @@ class InlineFunction<R(Args...), Bytes> {
     return sizeof(Fn) <= Bytes && alignof(Fn) <= alignof(std::max_align_t) && std::is_nothrow_move_constructible_v<Fn>;
   }
 
+  // f(args...) as std::function would call it: any invocable, a result dropped when R is void.
+  template <class Fn>
+  static R call(Fn& f, Args&&... args) {
+    if constexpr (std::is_void_v<R>)
+      std::invoke(f, std::forward<Args>(args)...);
+    else
+      return std::invoke(f, std::forward<Args>(args)...);
+  }
+
   template <class Fn>
   static constexpr Ops kInlineOps{
-      [](void* self, Args&&... args) -> R { return (*static_cast<Fn*>(self))(std::forward<Args>(args)...); },
+      [](void* self, Args&&... args) -> R { return call(*static_cast<Fn*>(self), std::forward<Args>(args)...); },
       [](void* from, void* to) noexcept {
         ::new (to) Fn(std::move(*static_cast<Fn*>(from)));
         static_cast<Fn*>(from)->~Fn();
@@ -71,7 +81,7 @@ class InlineFunction<R(Args...), Bytes> {
 
   template <class Fn>
   static constexpr Ops kHeapOps{
-      [](void* self, Args&&... args) -> R { return (**static_cast<Fn**>(self))(std::forward<Args>(args)...); },
+      [](void* self, Args&&... args) -> R { return call(**static_cast<Fn**>(self), std::forward<Args>(args)...); },
       [](void* from, void* to) noexcept { ::new (to) Fn*(*static_cast<Fn**>(from)); },
       [](void* self) noexcept { delete *static_cast<Fn**>(self); }};
 
@@ -85,6 +95,7 @@ class InlineFunction<R(Args...), Bytes> {
     if (ops_) std::exchange(ops_, nullptr)->destroy(buffer_);
   }
 
+  static_assert(Bytes >= sizeof(void*), "the buffer must hold at least the pointer of a heap-stored callable");
   alignas(std::max_align_t) mutable unsigned char buffer_[Bytes];
   const Ops* ops_ = nullptr;
 };

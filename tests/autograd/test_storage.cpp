@@ -145,3 +145,11 @@ TEST_CASE("SmallVector keeps order past its inline capacity and empties on move"
   for (const Tensor& t : w) total += t.item();
   CHECK(total == 10);
 }
+
+TEST_CASE("InlineFunction drops a callable's result when it returns void, as std::function does") {
+  int calls = 0;
+  InlineFunction<void(int), 96> f = [&calls](int k) { return calls += k; };  // returns int
+  f(2);
+  f(3);
+  CHECK(calls == 5);
+}
