@@ -84,7 +84,7 @@ class Module {
   int register_forward_hook(ForwardHook fn);
   /// Adds fn to run in backward when the gradient of this module's output is complete (Note
   /// [Backward hooks]); forward calls made while recording is off don't reach it. Returns a
-  /// handle for remove_hook. fn must not add or remove hooks.
+  /// handle for remove_hook. Like a forward hook, fn may not add or remove hooks of its module.
   int register_backward_hook(BackwardHook fn);
   /// Removes a forward or backward hook.
   void remove_hook(int handle);
