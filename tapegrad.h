@@ -1,26 +1,30 @@
-// tapegrad: the whole public API in one include.
+// tapegrad: the whole public API in one include, layer by layer.
 #pragma once
 
-#include "autograd/atomic_file.h"
+// ---- tensor: tensors, dtypes, random numbers, parallel_for, files ----
+#include "tensor/atomic_file.h"
+#include "tensor/npz.h"
+#include "tensor/parallel.h"
+#include "tensor/random.h"
+#include "tensor/tensor.h"
+// ---- autograd: the tape, backward, NoGrad, gradcheck, the profiler ----
 #include "autograd/gradcheck.h"
-#include "autograd/npz.h"
-#include "autograd/parallel.h"
 #include "autograd/profiler.h"
-#include "autograd/random.h"
 #include "autograd/tape.h"
-#include "autograd/tensor.h"
+// ---- ops, nn, optim, train ----
+#include "ops/ops.h"
+#include "nn/moment_tracer.h"
+#include "nn/moments.h"
+#include "nn/nn.h"
+#include "optim/scheduler.h"
+#include "optim/sgd.h"
+#include "train/checkpoint.h"
+#include "train/metrics_log.h"
+#include "train/progress.h"
+// ---- datasets: on the tensor layer alone ----
 #include "datasets/cifar10.h"
 #include "datasets/csv.h"
 #include "datasets/dataset.h"
 #include "datasets/loader.h"
 #include "datasets/mnist.h"
 #include "datasets/scaler.h"
-#include "nn/moment_tracer.h"
-#include "nn/moments.h"
-#include "nn/nn.h"
-#include "ops/ops.h"
-#include "optim/checkpoint.h"
-#include "optim/metrics_log.h"
-#include "optim/progress.h"
-#include "optim/scheduler.h"
-#include "optim/sgd.h"

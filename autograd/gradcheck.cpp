@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "autograd/random.h"
+#include "tensor/random.h"
 #include "autograd/tape.h"
 
 namespace tg {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "autograd/tensor.h"
+#include "tensor/tensor.h"
 
 namespace tg {
 

@@ -14,7 +14,7 @@
 //
 // Note [What the profiler times]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
-// Forward: every op runs its kernel through dispatch(dtype, "op", ...) (autograd/dtype.h), so
+// Forward: every op runs its kernel through dispatch(dtype, "op", ...) (tensor/dtype.h), so
 // dispatch opens an OpScope and the kernel's time is charged to that name. Backward: backward()
 // opens an OpScope around each record's closure, charged to the record's op. Only the
 // outermost scope is timed: a closure that calls other ops, or accumulate_grad, counts once,
@@ -42,7 +42,7 @@
 #include <string>
 #include <vector>
 
-#include "autograd/op_scope.h"
+#include "tensor/op_scope.h"
 
 namespace tg {
 

@@ -7,7 +7,7 @@
 #include <set>
 #include <string>
 
-#include "autograd/op_scope.h"
+#include "tensor/op_scope.h"
 
 namespace tg {
 namespace {

@@ -36,9 +36,9 @@
 #include <iosfwd>
 #include <vector>
 
-#include "autograd/inline_function.h"
-#include "autograd/small_vector.h"
-#include "autograd/tensor.h"
+#include "tensor/inline_function.h"
+#include "tensor/small_vector.h"
+#include "tensor/tensor.h"
 
 namespace tg {
 

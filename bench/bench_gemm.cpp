@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "autograd/random.h"
+#include "tensor/random.h"
 #include "bench/omp_env.h"
 #include "ops/gemm.h"
 

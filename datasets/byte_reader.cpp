@@ -7,7 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "autograd/error.h"
+#include "tensor/error.h"
 
 namespace tg {
 namespace {

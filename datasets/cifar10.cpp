@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "autograd/error.h"
+#include "tensor/error.h"
 #include "datasets/byte_reader.h"
 
 namespace tg {

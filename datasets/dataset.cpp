@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "autograd/random.h"
+#include "tensor/random.h"
 
 namespace tg {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "autograd/error.h"
+#include "tensor/error.h"
 #include "datasets/byte_reader.h"
 
 namespace tg {

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-#include "autograd/tensor.h"
+#include "tensor/tensor.h"
 
 namespace tg {
 

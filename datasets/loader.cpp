@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "autograd/random.h"
+#include "tensor/random.h"
 
 namespace tg {
 

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "autograd/error.h"
+#include "tensor/error.h"
 
 namespace tg {
 namespace {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 
 namespace tg {
 

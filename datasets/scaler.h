@@ -8,7 +8,7 @@
 
 #include <vector>
 
-#include "autograd/tensor.h"
+#include "tensor/tensor.h"
 #include "datasets/dataset.h"
 
 namespace tg {

@@ -33,9 +33,9 @@
 #include "datasets/mnist.h"
 #include "datasets/scaler.h"
 #include "examples/common.h"
-#include "optim/checkpoint.h"
-#include "optim/metrics_log.h"
-#include "optim/progress.h"
+#include "train/checkpoint.h"
+#include "train/metrics_log.h"
+#include "train/progress.h"
 #include "tapegrad.h"
 
 using namespace tg;

@@ -54,8 +54,8 @@
 #include "datasets/mnist.h"
 #include "datasets/scaler.h"
 #include "examples/common.h"
-#include "optim/metrics_log.h"
-#include "optim/progress.h"
+#include "train/metrics_log.h"
+#include "train/progress.h"
 #include "tapegrad.h"
 
 #ifndef TG_SOURCE_DIR

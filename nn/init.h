@@ -9,8 +9,8 @@
 // tapegrad's Linear therefore defaults to lecun_normal; there is no "selu gain".
 #pragma once
 
-#include "autograd/random.h"
-#include "autograd/tensor.h"
+#include "tensor/random.h"
+#include "tensor/tensor.h"
 
 namespace tg::nn::init {
 

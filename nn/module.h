@@ -28,8 +28,8 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/random.h"
-#include "autograd/tensor.h"
+#include "tensor/random.h"
+#include "tensor/tensor.h"
 
 namespace tg::nn {
 

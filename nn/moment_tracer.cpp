@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <limits>
 
-#include "autograd/atomic_file.h"
-#include "autograd/parallel.h"
+#include "tensor/atomic_file.h"
+#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "nn/layers.h"
 

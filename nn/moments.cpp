@@ -8,7 +8,7 @@
 #include <numbers>
 #include <utility>
 
-#include "autograd/random.h"
+#include "tensor/random.h"
 #include "autograd/tape.h"
 #include "ops/elementwise.h"
 #include "ops/matmul.h"

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "autograd/tensor.h"
+#include "tensor/tensor.h"
 #include "ops/constants.h"
 #include "ops/dropout.h"
 

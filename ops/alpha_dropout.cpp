@@ -17,7 +17,7 @@
 #include <cmath>
 #include <xsimd/xsimd.hpp>
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/constants.h"
 #include "ops/dropout.h"

@@ -30,7 +30,7 @@
 #include <type_traits>
 #include <xsimd/xsimd.hpp>
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/norm.h"
 

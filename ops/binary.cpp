@@ -8,14 +8,14 @@
 //   saves   : add and sub nothing; mul and div both inputs.
 // The backward closures are compositions of ops (they run under NoGrad); sum_to reduces each
 // gradient to its input's shape in a fixed order, so gradients are bit-identical for any
-// number of threads (Note [Deterministic reductions] in autograd/parallel.h).
+// number of threads (Note [Deterministic reductions] in tensor/parallel.h).
 #include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <vector>
 #include <xsimd/xsimd.hpp>
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/elementwise.h"
 #include "ops/simd.h"

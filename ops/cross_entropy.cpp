@@ -12,7 +12,7 @@
 //             the test oracle.
 #include <xsimd/xsimd.hpp>
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/loss.h"
 #include "ops/loss_common.h"

@@ -4,8 +4,8 @@
 
 #include <cstdint>
 
-#include "autograd/random.h"
-#include "autograd/tensor.h"
+#include "tensor/random.h"
+#include "tensor/tensor.h"
 
 namespace tg {
 

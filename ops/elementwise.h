@@ -3,7 +3,7 @@
 // gradient back to its input's shape (sum_to).
 #pragma once
 
-#include "autograd/tensor.h"
+#include "tensor/tensor.h"
 
 namespace tg {
 

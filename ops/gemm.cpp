@@ -52,7 +52,7 @@
 #include <immintrin.h>
 #endif
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 
 namespace tg::kernels {
 namespace {

@@ -13,7 +13,7 @@
 #include <cmath>
 #include <xsimd/xsimd.hpp>
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/norm.h"
 #include "ops/simd.h"

@@ -8,7 +8,7 @@
 //             and keep a [batch, out] temporary; here the bias is added in the GEMM's write-back.
 #include <xsimd/xsimd.hpp>
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/gemm.h"
 #include "ops/matmul.h"

@@ -2,7 +2,7 @@
 // the composite log_softmax → nll_loss is its test oracle.
 #pragma once
 
-#include "autograd/tensor.h"
+#include "tensor/tensor.h"
 
 namespace tg {
 

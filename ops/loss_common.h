@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "autograd/tape.h"
-#include "autograd/tensor.h"
+#include "tensor/tensor.h"
 #include "ops/loss.h"
 #include "ops/reduce.h"
 

@@ -9,8 +9,8 @@
 
 #include <cstdint>
 
-#include "autograd/parallel.h"
-#include "autograd/tensor.h"
+#include "tensor/parallel.h"
+#include "tensor/tensor.h"
 
 namespace tg {
 

@@ -1,7 +1,7 @@
 // Matrix products over the packed, blocked xsimd GEMM in gemm.h.
 #pragma once
 
-#include "autograd/tensor.h"
+#include "tensor/tensor.h"
 
 namespace tg {
 

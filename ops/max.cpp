@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/reduce.h"
 #include "ops/reduce_plan.h"

@@ -1,7 +1,7 @@
 // Normalisation layers for [batch, features] inputs.
 #pragma once
 
-#include "autograd/tensor.h"
+#include "tensor/tensor.h"
 
 namespace tg {
 

@@ -1,10 +1,10 @@
 // Reductions. Float sums use a fixed block partition combined in order
-// (Note [Deterministic reductions] in autograd/parallel.h): same bits for any thread count.
+// (Note [Deterministic reductions] in tensor/parallel.h): same bits for any thread count.
 #pragma once
 
 #include <vector>
 
-#include "autograd/tensor.h"
+#include "tensor/tensor.h"
 
 namespace tg {
 

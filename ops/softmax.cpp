@@ -15,7 +15,7 @@
 #include <vector>
 #include <xsimd/xsimd.hpp>
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/loss.h"
 #include "ops/loss_common.h"

@@ -16,8 +16,8 @@
 #include <functional>
 #include <xsimd/xsimd.hpp>
 
-#include "autograd/parallel.h"
-#include "autograd/op_scope.h"
+#include "tensor/parallel.h"
+#include "tensor/op_scope.h"
 #include "autograd/tape.h"
 #include "ops/reduce.h"
 #include "ops/reduce_plan.h"

@@ -7,7 +7,7 @@
 // shuffle-based transpose. Square tiles keep the rows being read and written in L1.
 #include <algorithm>
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/matmul.h"
 

@@ -6,8 +6,8 @@
 // so every axis set works and the sums are deterministic like sum's.
 #include <xsimd/xsimd.hpp>
 
-#include "autograd/parallel.h"
-#include "autograd/op_scope.h"
+#include "tensor/parallel.h"
+#include "tensor/op_scope.h"
 #include "autograd/tape.h"
 #include "ops/reduce.h"
 #include "ops/reduce_plan.h"

@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/tensor.h"
+#include "tensor/tensor.h"
 
 namespace tg::optim {
 

@@ -3,7 +3,7 @@
 
 #include <cstring>
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 
 namespace tg::kernels {
 

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "autograd/gradcheck.h"
-#include "autograd/random.h"
-#include "autograd/tensor.h"
+#include "tensor/random.h"
+#include "tensor/tensor.h"
 
 namespace tg::test {
 

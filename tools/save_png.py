@@ -2,7 +2,7 @@
 
 The PNG is written beside its target under a temporary name and then renamed over it, so a
 reader never sees half a file and an interrupted run leaves the previous plot in place — the
-same rule as the CSVs and checkpoints the C++ side writes (autograd/atomic_file.h).
+same rule as the CSVs and checkpoints the C++ side writes (tensor/atomic_file.h).
 """
 import os
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "autograd/error.h"
+#include "tensor/error.h"
 
 namespace tg::test {
 

@@ -2,7 +2,7 @@
 #include <numeric>
 #include <set>
 
-#include "autograd/storage.h"
+#include "tensor/storage.h"
 #include "datasets/loader.h"
 #include "support.h"
 

@@ -1,7 +1,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 #include "datasets/scaler.h"
 #include "support.h"
 

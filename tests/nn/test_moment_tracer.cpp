@@ -3,7 +3,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "nn/moment_tracer.h"
 #include "nn/nn.h"

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <numbers>
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "nn/moments.h"
 #include "ops/constants.h"

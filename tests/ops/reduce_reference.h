@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "autograd/parallel.h"
-#include "autograd/tensor.h"
+#include "tensor/parallel.h"
+#include "tensor/tensor.h"
 
 namespace tg::test {
 

@@ -1,6 +1,6 @@
 #include <cmath>
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/dropout.h"
 #include "support.h"

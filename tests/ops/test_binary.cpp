@@ -2,8 +2,8 @@
 #include <cstring>
 #include <functional>
 
-#include "autograd/parallel.h"
-#include "autograd/random.h"
+#include "tensor/parallel.h"
+#include "tensor/random.h"
 #include "autograd/tape.h"
 #include "ops/elementwise.h"
 #include "support.h"

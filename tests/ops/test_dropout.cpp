@@ -1,7 +1,7 @@
 #include <cmath>
 #include <limits>
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/dropout.h"
 #include "support.h"

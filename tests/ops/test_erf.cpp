@@ -1,8 +1,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "autograd/parallel.h"
-#include "autograd/random.h"
+#include "tensor/parallel.h"
+#include "tensor/random.h"
 #include "autograd/tape.h"
 #include "ops/elementwise.h"
 #include "support.h"

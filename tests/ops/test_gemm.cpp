@@ -2,7 +2,7 @@
 #include <cstring>
 #include <limits>
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 #include "ops/gemm.h"
 #include "support.h"
 

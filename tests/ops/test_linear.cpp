@@ -3,7 +3,7 @@
 #include <cstring>
 #include <limits>
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/matmul.h"
 #include "support.h"

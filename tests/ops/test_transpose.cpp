@@ -1,7 +1,7 @@
 #include <array>
 #include <cstring>
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/matmul.h"
 #include "support.h"

@@ -4,8 +4,8 @@
 #include <functional>
 #include <span>
 
-#include "autograd/parallel.h"
-#include "autograd/random.h"
+#include "tensor/parallel.h"
+#include "tensor/random.h"
 #include "autograd/tape.h"
 #include "ops/elementwise.h"
 #include "support.h"

@@ -1,12 +1,12 @@
 // save_checkpoint / load_checkpoint; see Note [Checkpoint contents] in checkpoint.h.
-#include "optim/checkpoint.h"
+#include "train/checkpoint.h"
 
 #include <bit>
 #include <cstring>
 #include <map>
 #include <set>
 
-#include "autograd/npz.h"
+#include "tensor/npz.h"
 
 namespace tg::optim {
 namespace {

@@ -1,4 +1,4 @@
-#include "autograd/random.h"
+#include "tensor/random.h"
 
 #include <Random123/philox.h>
 
@@ -9,7 +9,7 @@
 #include <immintrin.h>
 #endif
 
-#include "autograd/parallel.h"
+#include "tensor/parallel.h"
 
 namespace tg {
 
@@ -80,7 +80,7 @@ double uniform_at(std::uint64_t seed, std::uint64_t counter) {
 // round and key schedule are Random123's philox4x32 with R = 10, word for word:
 //   (hi0, lo0) = M0·c0,  (hi1, lo1) = M1·c2,  c = (hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0),
 //   then k += (W0, W1) before every round but the first.
-// tests/autograd/test_random.cpp checks it against philox() bit for bit, across the 2^32
+// tests/tensor/test_random.cpp checks it against philox() bit for bit, across the 2^32
 // carry of the counter and at every length around the width. Without AVX2 it is the scalar loop.
 #if defined(__AVX2__)
 namespace {

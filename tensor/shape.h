@@ -8,7 +8,7 @@
 #include <span>
 #include <string>
 
-#include "autograd/error.h"
+#include "tensor/error.h"
 
 namespace tg {
 

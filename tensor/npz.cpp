@@ -6,7 +6,7 @@
 //   then      : the end-of-central-directory record (22 bytes)
 // The loader starts from the end record, walks the central directory and takes sizes, CRCs and
 // offsets from it, as unzip and Python's zipfile do.
-#include "autograd/npz.h"
+#include "tensor/npz.h"
 
 #include <zlib.h>
 
@@ -21,7 +21,7 @@
 #include <span>
 #include <string_view>
 
-#include "autograd/atomic_file.h"
+#include "tensor/atomic_file.h"
 
 namespace tg {
 namespace {

@@ -1,4 +1,4 @@
-#include "optim/progress.h"
+#include "train/progress.h"
 
 #include <unistd.h>
 

@@ -2,7 +2,7 @@
 //
 // A Tensor is a handle. Copying a Tensor copies the handle: both name the same data and the
 // same gradient slot, as in PyTorch. clone() copies the data. reshape() and rows() are views
-// into the same storage. See Note [Tape ownership] in tape.h for who keeps what alive.
+// into the same storage. See Note [Tape ownership] in autograd/tape.h for who keeps what alive.
 #pragma once
 
 #include <cstdint>
@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "autograd/dtype.h"
-#include "autograd/shape.h"
-#include "autograd/storage.h"
+#include "tensor/dtype.h"
+#include "tensor/shape.h"
+#include "tensor/storage.h"
 
 namespace tg {
 
@@ -55,7 +55,7 @@ class Tensor {
   /// Drops the accumulated gradient.
   void zero_grad();
 
-  // ---- copies and views ----
+  // ---- copies and views (the differentiable ones record: autograd/views.cpp) ----
   Tensor clone() const;                                          ///< new storage; differentiable
   Tensor detach() const;                                         ///< same storage, no gradient
   Tensor reshape(const Shape& shape) const;                      ///< view; differentiable
@@ -95,6 +95,13 @@ T* Tensor::data() const {
 }
 
 std::ostream& operator<<(std::ostream& out, const Tensor& t);
+
+namespace detail {
+/// The non-recording halves of clone()/to() and of reshape()/rows(), which autograd/views.cpp
+/// wraps with their backward rules.
+Tensor converted_copy(const Tensor& x, DType dtype);
+Tensor view_of(const Tensor& x, const Shape& shape, std::int64_t offset);
+}  // namespace detail
 
 // ---- creation ----
 /// Uninitialised memory; every element must be written before it is read.

@@ -1,9 +1,9 @@
-#include "optim/metrics_log.h"
+#include "train/metrics_log.h"
 
 #include <cstdio>
 
-#include "autograd/atomic_file.h"
-#include "autograd/error.h"
+#include "tensor/atomic_file.h"
+#include "tensor/error.h"
 
 namespace tg::optim {
 

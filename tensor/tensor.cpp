@@ -1,11 +1,9 @@
-#include "autograd/tensor.h"
+#include "tensor/tensor.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <ostream>
-
-#include "autograd/tape.h"
 
 namespace tg {
 namespace {
@@ -102,52 +100,20 @@ Tensor& Tensor::set_name(std::string name) {
   return *this;
 }
 
-// ---- copies and views ----
-
-Tensor Tensor::clone() const {
-  Tensor y(new_impl(shape(), dtype()));
-  convert(*this, y);
-  record("clone", {*this}, y, {}, [x = *this](const Tensor& gy) { accumulate_grad(x, gy, "clone"); });
-  return y;
-}
+// ---- copies and views (the recording methods are in autograd/views.cpp) ----
 
 Tensor Tensor::detach() const { return Tensor(view_impl(*impl_, shape(), impl_->offset)); }
 
-Tensor Tensor::reshape(const Shape& new_shape) const {
-  const Shape& s = new_shape;
-  check(s.numel() == numel(), "reshape: cannot view ", describe(*this), " as ", s, " (", numel(), " vs ", s.numel(),
-        " elements)");
-  Tensor y(view_impl(*impl_, s, impl_->offset));
-  record("reshape", {*this}, y, {}, [x = *this](const Tensor& gy) { accumulate_grad(x, gy.reshape(x.shape()), "reshape"); });
+namespace detail {
+Tensor converted_copy(const Tensor& x, DType dtype) {
+  Tensor y(new_impl(x.shape(), dtype));
+  convert(x, y);
   return y;
 }
-
-Tensor Tensor::rows(std::int64_t begin, std::int64_t end) const {
-  check(dim() >= 1, "rows: expected at least one dimension, got ", describe(*this));
-  check(0 <= begin && begin <= end && end <= size(0), "rows: range [", begin, ", ", end, ") is outside axis 0 of ",
-        describe(*this));
-  Shape s = shape();
-  s[0] = end - begin;
-  const std::int64_t row = size(0) ? numel() / size(0) : 0;
-  Tensor y(view_impl(*impl_, s, impl_->offset + begin * row));
-  record("rows", {*this}, y, {}, [x = *this, begin, row](const Tensor& gy) {
-    Tensor gx = grad_of(x);
-    dispatch(x.dtype(), "rows", [&]<class T>() {
-      T* dst = gx.data<T>() + begin * row;
-      const T* src = gy.data<T>();
-      for (std::int64_t i = 0; i < gy.numel(); ++i) dst[i] += src[i];
-    });
-  });
-  return y;
+Tensor view_of(const Tensor& x, const Shape& shape, std::int64_t offset) {
+  return Tensor(view_impl(*x.impl(), shape, offset));
 }
-
-Tensor Tensor::to(DType target) const {
-  Tensor y(new_impl(shape(), target));
-  convert(*this, y);
-  if (target != DType::int64 && dtype() != DType::int64)
-    record("to", {*this}, y, {}, [x = *this](const Tensor& gy) { accumulate_grad(x, gy.to(x.dtype()), "to"); });
-  return y;
-}
+}  // namespace detail
 
 // ---- creation ----
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <ostream>
 
-#include "autograd/error.h"
-#include "autograd/op_scope.h"
+#include "tensor/error.h"
+#include "tensor/op_scope.h"
 
 namespace tg {
 

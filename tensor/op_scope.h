@@ -1,4 +1,5 @@
-// OpScope: where the profiler (autograd/profiler.h) hooks into every op.
+// OpScope: where the profiler hooks into every op. The profiler lives one layer up
+// (autograd/profiler.h); its .cpp defines OpScope::begin and end.
 //
 // dispatch() opens one around each kernel it runs, and backward() around each record's closure.
 // With no Profiler on this thread an OpScope is one thread_local pointer test; with one, the

@@ -2,8 +2,8 @@
 #include <cstring>
 #include <vector>
 
-#include "autograd/parallel.h"
-#include "autograd/random.h"
+#include "tensor/parallel.h"
+#include "tensor/random.h"
 #include "support.h"
 
 using namespace tg;

@@ -1,5 +1,5 @@
 // Checkpoints: a model's parameters and buffers, its random generators, the optimizer's state
-// and the training counters, in one .npz file (autograd/npz.h) that numpy.load can read.
+// and the training counters, in one .npz file (tensor/npz.h) that numpy.load can read.
 //
 // Note [Checkpoint contents]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~
@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/random.h"
+#include "tensor/random.h"
 #include "nn/module.h"
 #include "optim/optimizer.h"
 

@@ -5,8 +5,8 @@
 #include <thread>
 #include <vector>
 
-#include "autograd/inline_function.h"
-#include "autograd/small_vector.h"
+#include "tensor/inline_function.h"
+#include "tensor/small_vector.h"
 #include "autograd/tape.h"
 #include "ops/ops.h"
 #include "support.h"

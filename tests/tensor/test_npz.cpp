@@ -7,7 +7,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "autograd/npz.h"
+#include "tensor/npz.h"
 #include "support.h"
 
 using namespace tg;

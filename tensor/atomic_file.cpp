@@ -1,4 +1,4 @@
-#include "autograd/atomic_file.h"
+#include "tensor/atomic_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "autograd/error.h"
+#include "tensor/error.h"
 
 namespace tg {
 

@@ -8,11 +8,11 @@
 #include <iterator>
 #include <memory>
 
-#include "autograd/npz.h"
+#include "tensor/npz.h"
 #include "autograd/tape.h"
 #include "nn/layers.h"
 #include "ops/loss.h"
-#include "optim/checkpoint.h"
+#include "train/checkpoint.h"
 #include "optim/scheduler.h"
 #include "optim/sgd.h"
 #include "support.h"

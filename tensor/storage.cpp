@@ -1,5 +1,5 @@
 // The caching allocator of Note [Caching allocator] in storage.h.
-#include "autograd/storage.h"
+#include "tensor/storage.h"
 
 #include <algorithm>
 #include <atomic>

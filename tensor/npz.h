@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/tensor.h"
+#include "tensor/tensor.h"
 
 namespace tg {
 
