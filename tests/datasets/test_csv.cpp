@@ -7,17 +7,6 @@ using test::TempDir;
 
 namespace {
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  FAIL("no tg::Error was thrown");
-  return "";
-}
-
 CsvOptions label(const std::string& name, LabelKind kind = LabelKind::classification) {
   CsvOptions o;
   o.label_column = name;
@@ -117,7 +106,7 @@ TEST_CASE("read_csv: a column that is mostly words is categorical, even with a n
 TEST_CASE("read_csv missing values: error by default, naming line and column") {
   TempDir dir;
   test::write_text(dir / "m.csv", "a,b,y\n1,x,0\n2,NA,1\n,y,0\n");
-  CHECK_THAT(error_of([&] { read_csv(dir / "m.csv", label("y")); }),
+  CHECK_THAT(test::error_of([&] { read_csv(dir / "m.csv", label("y")); }),
              Catch::Contains("read_csv") && Catch::Contains(dir / "m.csv" + ":3:2") && Catch::Contains("column 'b'") &&
                  Catch::Contains("missing value 'NA'") && Catch::Contains("policy is error"));
 }
@@ -139,73 +128,74 @@ TEST_CASE("read_csv errors name the file, line:column and the problem") {
   TempDir dir;
   const std::string f = dir / "e.csv";
   SECTION("missing file") {
-    CHECK_THAT(error_of([&] { read_csv(dir / "none.csv", label("y")); }),
+    CHECK_THAT(test::error_of([&] { read_csv(dir / "none.csv", label("y")); }),
                Catch::Contains("read_csv") && Catch::Contains(dir / "none.csv") && Catch::Contains("cannot open"));
   }
   SECTION("unknown label column lists the columns") {
     test::write_text(f, "a,b\n1,2\n");
-    CHECK_THAT(error_of([&] { read_csv(f, label("target")); }), Catch::Contains(f + ":1") &&
+    CHECK_THAT(test::error_of([&] { read_csv(f, label("target")); }), Catch::Contains(f + ":1") &&
                                                                     Catch::Contains("unknown label column 'target'") &&
                                                                     Catch::Contains("a, b"));
-    CHECK_THAT(error_of([&] { read_csv(f, CsvOptions{}); }), Catch::Contains("no label column"));
+    CHECK_THAT(test::error_of([&] { read_csv(f, CsvOptions{}); }), Catch::Contains("no label column"));
   }
   SECTION("ragged row") {
     test::write_text(f, "a,b,y\n1,2,0\n\n3,4\n");
-    CHECK_THAT(error_of([&] { read_csv(f, label("y")); }),
+    CHECK_THAT(test::error_of([&] { read_csv(f, label("y")); }),
                Catch::Contains(f + ":4:") && Catch::Contains("ragged row: 2 cells") && Catch::Contains("has 3"));
   }
   SECTION("non-numeric cell in a numeric column") {
     test::write_text(f, "a,b,y\n1,2,0\n3,4,1\n5,x7,0\n");
-    CHECK_THAT(error_of([&] { read_csv(f, label("y")); }),
+    CHECK_THAT(test::error_of([&] { read_csv(f, label("y")); }),
                Catch::Contains(f + ":4:2:") && Catch::Contains("column 'b' is numeric") &&
                    Catch::Contains("2 of its 3 values") && Catch::Contains("'x7', not a number"));
   }
   SECTION("non-finite numbers are not numbers") {
     test::write_text(f, "a,y\n1,0\n2,0\ninf,1\n");
-    CHECK_THAT(error_of([&] { read_csv(f, label("y")); }), Catch::Contains(f + ":4:1:") && Catch::Contains("'inf'"));
+    CHECK_THAT(test::error_of([&] { read_csv(f, label("y")); }),
+               Catch::Contains(f + ":4:1:") && Catch::Contains("'inf'"));
   }
   SECTION("a missing label is never filled") {
     test::write_text(f, "a,y\n1,0\n2,?\n");
     CsvOptions o = label("y");
     o.missing = MissingValues::fill;
-    CHECK_THAT(error_of([&] { read_csv(f, o); }),
+    CHECK_THAT(test::error_of([&] { read_csv(f, o); }),
                Catch::Contains(f + ":3:2:") && Catch::Contains("label column 'y'") && Catch::Contains("missing value"));
   }
   SECTION("a regression target must be a number") {
     test::write_text(f, "a,y\n1,0.5\n2,big\n");
-    CHECK_THAT(error_of([&] { read_csv(f, label("y", LabelKind::regression)); }),
+    CHECK_THAT(test::error_of([&] { read_csv(f, label("y", LabelKind::regression)); }),
                Catch::Contains(f + ":3:2:") && Catch::Contains("'big' is not a number"));
   }
   SECTION("unterminated quote and text after a quote") {
     test::write_text(f, "a,y\n\"1,0\n");
-    CHECK_THAT(error_of([&] { read_csv(f, label("y")); }),
+    CHECK_THAT(test::error_of([&] { read_csv(f, label("y")); }),
                Catch::Contains(f + ":2:1:") && Catch::Contains("unterminated quote"));
     test::write_text(f, "a,y\n1,\"0\"x\n");
-    CHECK_THAT(error_of([&] { read_csv(f, label("y")); }),
+    CHECK_THAT(test::error_of([&] { read_csv(f, label("y")); }),
                Catch::Contains(f + ":2:2:") && Catch::Contains("after a closing quote"));
   }
   SECTION("bad headers and empty files") {
     test::write_text(f, "a,a,y\n1,2,3\n");
-    CHECK_THAT(error_of([&] { read_csv(f, label("y")); }),
+    CHECK_THAT(test::error_of([&] { read_csv(f, label("y")); }),
                Catch::Contains(f + ":1:2:") && Catch::Contains("duplicate column name 'a'"));
     test::write_text(f, "a,,y\n1,2,3\n");
-    CHECK_THAT(error_of([&] { read_csv(f, label("y")); }),
+    CHECK_THAT(test::error_of([&] { read_csv(f, label("y")); }),
                Catch::Contains(f + ":1:2:") && Catch::Contains("empty column name"));
     test::write_text(f, "\n\n");
-    CHECK_THAT(error_of([&] { read_csv(f, label("y")); }), Catch::Contains(f) && Catch::Contains("empty"));
+    CHECK_THAT(test::error_of([&] { read_csv(f, label("y")); }), Catch::Contains(f) && Catch::Contains("empty"));
     test::write_text(f, "a,y\n");
-    CHECK_THAT(error_of([&] { read_csv(f, label("y")); }), Catch::Contains(f) && Catch::Contains("no data rows"));
+    CHECK_THAT(test::error_of([&] { read_csv(f, label("y")); }), Catch::Contains(f) && Catch::Contains("no data rows"));
   }
   SECTION("a column with no values cannot be filled") {
     test::write_text(f, "a,y\n,0\nNA,1\n");
     CsvOptions o = label("y");
     o.missing = MissingValues::fill;
-    CHECK_THAT(error_of([&] { read_csv(f, o); }), Catch::Contains(f) && Catch::Contains("'a' has no values"));
+    CHECK_THAT(test::error_of([&] { read_csv(f, o); }), Catch::Contains(f) && Catch::Contains("'a' has no values"));
   }
   SECTION("unknown names in the option lists") {
     test::write_text(f, "a,y\n1,0\n");
     CsvOptions o = label("y");
     o.ignore_columns = {"zz"};
-    CHECK_THAT(error_of([&] { read_csv(f, o); }), Catch::Contains("unknown column in ignore_columns 'zz'"));
+    CHECK_THAT(test::error_of([&] { read_csv(f, o); }), Catch::Contains("unknown column in ignore_columns 'zz'"));
   }
 }
