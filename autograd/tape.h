@@ -31,9 +31,11 @@
 // the tape, so no saved tensor is ever overwritten while the tape needs it.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <initializer_list>
 #include <iosfwd>
+#include <span>
 #include <vector>
 
 #include "tensor/inline_function.h"
@@ -132,6 +134,19 @@ void record(const char* op, std::initializer_list<TensorRef> inputs, const Tenso
   if (!needs_grad(inputs)) return;
   BackwardFn fn(std::forward<F>(backward));  // first: if it throws, the tape is unchanged
   detail::push_record(op, inputs, output, saved).backward = std::move(fn);
+}
+
+/// The same for an op with any number of inputs (cat, stack): they come from a span.
+template <class F>
+void record(const char* op, std::span<const Tensor> inputs, const Tensor& output,
+            std::initializer_list<TensorRef> saved, F&& backward) {
+  const auto wants_grad = [](const Tensor& t) { return t.defined() && t.requires_grad(); };
+  if (!grad_enabled() || std::none_of(inputs.begin(), inputs.end(), wants_grad)) return;
+  BackwardFn fn(std::forward<F>(backward));
+  Record& r = detail::push_record(op, {}, output, saved);
+  for (const Tensor& t : inputs)
+    if (t.defined()) r.inputs.push_back(t);
+  r.backward = std::move(fn);
 }
 
 /// The gradient slot of x, created zero-filled on first use. Backward kernels add into it.
