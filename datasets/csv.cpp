@@ -182,7 +182,7 @@ CsvData read_csv(const std::string& path, const CsvOptions& options) {
   } else {
     const std::int64_t index = *options.label_index;
     check(index >= -width && index < width, at(first.number), "label_index ", index, " is out of range for the ",
-          width, " columns of ", layout, " (valid: ", -width, " to ", width - 1, ")");
+          width, " columns of ", layout, "; valid: ", -width, " to ", width - 1);
     label = static_cast<std::size_t>(index < 0 ? index + width : index);
   }
   columns[label].role = Role::label;
