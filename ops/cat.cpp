@@ -16,6 +16,13 @@
 namespace tg {
 namespace {
 
+// Input i's runs: row o of it (length n_i·inner) lands at y[o·row + offset_i].
+struct CatRuns {
+  std::int64_t runs = 0, length = 0, row = 0, offset = 0;
+  std::int64_t src_at(std::int64_t o) const { return o * length; }
+  std::int64_t dst_at(std::int64_t o) const { return o * row + offset; }
+};
+
 // "[2, 3] float32, [2, 4] float32": every input, for error messages.
 std::string describe_all(const std::vector<Tensor>& tensors) {
   std::string s;
@@ -56,30 +63,17 @@ Tensor cat(const std::vector<Tensor>& tensors, int axis) {
 
   Tensor y = empty(out_shape, first.dtype());
   const AxisRuns out = axis_runs(out_shape, a);
-  const std::int64_t out_row = out.extent * out.inner;
-  std::int64_t offset = 0;  // where input i starts in a row of y, in elements
+  std::vector<CatRuns> parts;
+  parts.reserve(tensors.size());
+  std::int64_t offset = 0;
   for (const Tensor& x : tensors) {
-    const std::int64_t run = x.size(a) * out.inner;
-    kernels::copy_runs(
-        x.raw_data(), [run](std::int64_t o) { return o * run; }, y.raw_data(),
-        [=](std::int64_t o) { return o * out_row + offset; }, out.outer, run, dtype_size(x.dtype()));
-    offset += run;
+    parts.push_back({out.outer, x.size(a) * out.inner, out.extent * out.inner, offset});
+    gather_runs(x, y, parts.back());
+    offset += parts.back().length;
   }
-
-  record("cat", std::span<const Tensor>(tensors), y, {}, [tensors, a, out, out_row](const Tensor& gy) {
-    std::int64_t offset = 0;
-    for (const Tensor& x : tensors) {
-      const std::int64_t run = x.size(a) * out.inner;
-      if (x.requires_grad()) {
-        Tensor gx = grad_of(x);
-        dispatch(x.dtype(), "cat", [&]<class T>() {
-          kernels::add_runs(
-              gy.data<T>(), [=](std::int64_t o) { return o * out_row + offset; }, gx.data<T>(),
-              [run](std::int64_t o) { return o * run; }, out.outer, run);
-        });
-      }
-      offset += run;
-    }
+  record("cat", std::span<const Tensor>(tensors), y, {}, [tensors, parts](const Tensor& gy) {
+    for (std::size_t i = 0; i < tensors.size(); ++i)
+      if (tensors[i].requires_grad()) scatter_add_runs("cat", gy, grad_of(tensors[i]), parts[i]);
   });
   return y;
 }

@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "tensor/shape.h"
+#include "tensor/tensor.h"
 
 namespace tg {
 
@@ -61,3 +61,42 @@ void add_runs(const T* src, SrcAt src_at, T* dst, DstAt dst_at, std::int64_t run
 }
 
 }  // namespace tg::kernels
+
+namespace tg {
+
+/// `axis` of x in [0, x.dim()), negative counting from the end; throws naming `op` unless x is a
+/// defined tensor with at least one dimension and the axis is in range.
+inline int checked_copy_axis(const Tensor& x, int axis, const char* op) {
+  check(x.defined(), op, ": the input is undefined");
+  check(x.dim() >= 1, op, ": x is ", describe(x), ": a 0-dimensional tensor has no axis");
+  check(axis >= -x.dim() && axis < x.dim(), op, ": axis ", axis, " is out of range for ", describe(x));
+  return axis < 0 ? axis + x.dim() : axis;
+}
+
+/// A new tensor of x's shape and dtype, except `extent` along `axis`.
+inline Tensor empty_with_extent(const Tensor& x, int axis, std::int64_t extent) {
+  Shape shape = x.shape();
+  shape[axis] = extent;
+  return empty(shape, x.dtype());
+}
+
+/// The forward of a run geometry g — g.runs runs of g.length elements, run r from x[g.src_at(r)]
+/// to y[g.dst_at(r)]: copies them.
+template <class Runs>
+void gather_runs(const Tensor& x, const Tensor& y, const Runs& g) {
+  kernels::copy_runs(
+      x.raw_data(), [&g](std::int64_t r) { return g.src_at(r); }, y.raw_data(),
+      [&g](std::int64_t r) { return g.dst_at(r); }, g.runs, g.length, dtype_size(x.dtype()));
+}
+
+/// Its backward: gx[g.src_at(r) + j] += gy[g.dst_at(r) + j], run after run.
+template <class Runs>
+void scatter_add_runs(const char* op, const Tensor& gy, const Tensor& gx, const Runs& g) {
+  dispatch(gx.dtype(), op, [&]<class T>() {
+    kernels::add_runs(
+        gy.data<T>(), [&g](std::int64_t r) { return g.dst_at(r); }, gx.data<T>(),
+        [&g](std::int64_t r) { return g.src_at(r); }, g.runs, g.length);
+  });
+}
+
+}  // namespace tg

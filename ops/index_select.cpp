@@ -13,23 +13,20 @@
 namespace tg {
 namespace {
 
-// Run r = o·count + k starts at x[o, indices[k], 0] and at y[r·inner].
+// Run r = o·count + k, of `length` = inner elements, starts at x[o, indices[k], 0] and at y[r·inner].
 struct SelectRuns {
   const std::int64_t* indices = nullptr;
-  std::int64_t count = 0, extent = 0, inner = 0, runs = 0;
-  std::int64_t src_at(std::int64_t r) const { return (r / count * extent + indices[r % count]) * inner; }
-  std::int64_t dst_at(std::int64_t r) const { return r * inner; }
+  std::int64_t count = 0, extent = 0, length = 0, runs = 0;
+  std::int64_t src_at(std::int64_t r) const { return (r / count * extent + indices[r % count]) * length; }
+  std::int64_t dst_at(std::int64_t r) const { return r * length; }
 };
 
 }  // namespace
 
 Tensor index_select(const Tensor& x, int axis, const Tensor& indices) {
-  check(x.defined(), "index_select: the input is undefined");
-  check(x.dim() >= 1, "index_select: x is ", describe(x), ": a 0-dimensional tensor has no axis to index");
-  check(axis >= -x.dim() && axis < x.dim(), "index_select: axis ", axis, " is out of range for ", describe(x));
+  const int a = checked_copy_axis(x, axis, "index_select");
   check(indices.defined() && indices.dtype() == DType::int64 && indices.dim() == 1, "index_select: indices are ",
         describe(indices), ": expected a 1-D int64 tensor (x is ", describe(x), ")");
-  const int a = axis < 0 ? axis + x.dim() : axis;
   const AxisRuns around = axis_runs(x.shape(), a);
   const std::int64_t count = indices.numel();
   const std::int64_t* index = indices.data<std::int64_t>();
@@ -37,21 +34,11 @@ Tensor index_select(const Tensor& x, int axis, const Tensor& indices) {
     check(index[k] >= 0 && index[k] < around.extent, "index_select: index ", index[k], " (position ", k,
           ") is out of range for axis ", axis, " of x ", describe(x), ", whose extent is ", around.extent);
 
-  Shape out_shape = x.shape();
-  out_shape[a] = count;
-  Tensor y = empty(out_shape, x.dtype());
+  Tensor y = empty_with_extent(x, a, count);
   const SelectRuns g{index, count, around.extent, around.inner, around.outer * count};
-  kernels::copy_runs(
-      x.raw_data(), [&g](std::int64_t r) { return g.src_at(r); }, y.raw_data(),
-      [&g](std::int64_t r) { return g.dst_at(r); }, g.runs, g.inner, dtype_size(x.dtype()));
-
+  gather_runs(x, y, g);
   record("index_select", {x}, y, {indices}, [x, indices, g](const Tensor& gy) {
-    Tensor gx = grad_of(x);
-    dispatch(x.dtype(), "index_select", [&]<class T>() {
-      kernels::add_runs(
-          gy.data<T>(), [&g](std::int64_t r) { return g.dst_at(r); }, gx.data<T>(),
-          [&g](std::int64_t r) { return g.src_at(r); }, g.runs, g.inner);
-    });
+    scatter_add_runs("index_select", gy, grad_of(x), g);
   });
   return y;
 }

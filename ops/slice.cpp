@@ -33,11 +33,8 @@ std::int64_t clamp_bound(std::int64_t bound, std::int64_t extent) {
 }  // namespace
 
 Tensor slice(const Tensor& x, int axis, std::int64_t begin, std::int64_t end, std::int64_t step) {
-  check(x.defined(), "slice: the input is undefined");
-  check(x.dim() >= 1, "slice: x is ", describe(x), ": a 0-dimensional tensor has no axis to slice");
-  check(axis >= -x.dim() && axis < x.dim(), "slice: axis ", axis, " is out of range for ", describe(x));
+  const int a = checked_copy_axis(x, axis, "slice");
   check(step > 0, "slice: step ", step, " of x ", describe(x), " must be positive");
-  const int a = axis < 0 ? axis + x.dim() : axis;
   const AxisRuns around = axis_runs(x.shape(), a);
   const std::int64_t from = clamp_bound(begin, around.extent), to = clamp_bound(end, around.extent);
   const std::int64_t count = to > from ? (to - from + step - 1) / step : 0;
@@ -50,21 +47,9 @@ Tensor slice(const Tensor& x, int axis, std::int64_t begin, std::int64_t end, st
   g.first = from * around.inner;
   g.stride = step * around.inner;
 
-  Shape out_shape = x.shape();
-  out_shape[a] = count;
-  Tensor y = empty(out_shape, x.dtype());
-  kernels::copy_runs(
-      x.raw_data(), [&g](std::int64_t r) { return g.src_at(r); }, y.raw_data(),
-      [&g](std::int64_t r) { return g.dst_at(r); }, g.runs, g.length, dtype_size(x.dtype()));
-
-  record("slice", {x}, y, {}, [x, g](const Tensor& gy) {
-    Tensor gx = grad_of(x);
-    dispatch(x.dtype(), "slice", [&]<class T>() {
-      kernels::add_runs(
-          gy.data<T>(), [&g](std::int64_t r) { return g.dst_at(r); }, gx.data<T>(),
-          [&g](std::int64_t r) { return g.src_at(r); }, g.runs, g.length);
-    });
-  });
+  Tensor y = empty_with_extent(x, a, count);
+  gather_runs(x, y, g);
+  record("slice", {x}, y, {}, [x, g](const Tensor& gy) { scatter_add_runs("slice", gy, grad_of(x), g); });
   return y;
 }
 

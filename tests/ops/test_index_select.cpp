@@ -1,21 +1,11 @@
 #include "autograd/tape.h"
 #include "ops/indexing.h"
+#include "pick_reference.h"
 #include "support.h"
 
 using namespace tg;
 
 namespace {
-
-// x viewed as [outer, len, inner] with positions picked along the middle axis, in double.
-std::vector<double> select_reference(const Tensor& x, std::int64_t outer, std::int64_t len, std::int64_t inner,
-                                     const std::vector<std::int64_t>& indices) {
-  const std::vector<double> v = x.to_vector();
-  std::vector<double> out;
-  for (std::int64_t o = 0; o < outer; ++o)
-    for (std::int64_t i : indices)
-      for (std::int64_t j = 0; j < inner; ++j) out.push_back(v[(o * len + i) * inner + j]);
-  return out;
-}
 
 // n indices in [0, n) with repeats, reversed order and the two ends.
 std::vector<std::int64_t> some_indices(std::int64_t n) {
@@ -36,13 +26,13 @@ TEST_CASE("index_select forward matches the reference along every axis, at sizes
       Tensor rows = test::random_tensor({n, 3}, dtype, 21);
       Tensor y = index_select(rows, 0, idx);
       REQUIRE(y.shape() == Shape{count, 3});
-      CHECK(y.to_vector() == select_reference(rows, 1, n, 3, idx));
+      CHECK(y.to_vector() == test::pick_reference(rows, 1, n, 3, idx));
       Tensor middle = test::random_tensor({2, n, 5}, dtype, 22);
-      CHECK(index_select(middle, 1, labels(idx)).to_vector() == select_reference(middle, 2, n, 5, idx));
+      CHECK(index_select(middle, 1, labels(idx)).to_vector() == test::pick_reference(middle, 2, n, 5, idx));
       Tensor columns = test::random_tensor({4, n}, dtype, 23);
       Tensor c = index_select(columns, -1, idx);
       REQUIRE(c.shape() == Shape{4, count});
-      CHECK(c.to_vector() == select_reference(columns, 4, n, 1, idx));
+      CHECK(c.to_vector() == test::pick_reference(columns, 4, n, 1, idx));
     }
   CHECK(index_select(labels({7, 8, 9}), 0, {2, 2, 0}).to_vector() == std::vector<double>{9, 9, 7});  // int64 too
 }
