@@ -19,6 +19,8 @@
 #include "optim/scheduler.h"
 #include "optim/sgd.h"
 #include "train/checkpoint.h"
+#include "train/evaluate.h"
+#include "train/metrics.h"
 #include "train/metrics_log.h"
 #include "train/progress.h"
 // ---- datasets: on the tensor layer alone ----

@@ -43,10 +43,13 @@
 // the tape, so no saved tensor is ever overwritten while the tape needs it.
 #pragma once
 
+#include <algorithm>
+#include <algorithm>
 #include <cstddef>
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
+#include <span>
 #include <type_traits>
 #include <vector>
 
@@ -155,6 +158,13 @@ class TensorRef {
 bool needs_grad(std::initializer_list<TensorRef> inputs);
 
 namespace detail {
+/// The closure as a BackwardFn: called as f(gy, y), or as f(gy) if it takes one argument.
+template <class F>
+BackwardFn backward_fn(F&& f) {
+  if constexpr (std::is_invocable_v<F&, const Tensor&, const Tensor&>) return BackwardFn(std::forward<F>(f));
+  else return BackwardFn([f = std::forward<F>(f)](const Tensor& gy, const Tensor&) mutable { f(gy); });
+}
+
 /// Appends a record without its closure and returns it.
 Record& push_record(const char* op, std::initializer_list<TensorRef> inputs, const Tensor& output,
                     std::initializer_list<TensorRef> saved);
@@ -169,14 +179,21 @@ template <class F>
 void record(const char* op, std::initializer_list<TensorRef> inputs, const Tensor& output,
             std::initializer_list<TensorRef> saved, F&& backward) {
   if (!needs_grad(inputs)) return;
-  // The closure first: if building it throws, the tape is unchanged.
-  if constexpr (std::is_invocable_v<F&, const Tensor&, const Tensor&>) {
-    BackwardFn fn(std::forward<F>(backward));
-    detail::push_record(op, inputs, output, saved).backward = std::move(fn);
-  } else {
-    BackwardFn fn([f = std::forward<F>(backward)](const Tensor& gy, const Tensor&) mutable { f(gy); });
-    detail::push_record(op, inputs, output, saved).backward = std::move(fn);
-  }
+  BackwardFn fn = detail::backward_fn(std::forward<F>(backward));  // first: if it throws, the tape is unchanged
+  detail::push_record(op, inputs, output, saved).backward = std::move(fn);
+}
+
+/// The same for an op with any number of inputs (cat, stack): they come from a span.
+template <class F>
+void record(const char* op, std::span<const Tensor> inputs, const Tensor& output,
+            std::initializer_list<TensorRef> saved, F&& backward) {
+  const auto wants_grad = [](const Tensor& t) { return t.defined() && t.requires_grad(); };
+  if (!grad_enabled() || std::none_of(inputs.begin(), inputs.end(), wants_grad)) return;
+  BackwardFn fn = detail::backward_fn(std::forward<F>(backward));
+  Record& r = detail::push_record(op, {}, output, saved);
+  for (const Tensor& t : inputs)
+    if (t.defined()) r.inputs.push_back(t);
+  r.backward = std::move(fn);
 }
 
 /// The gradient slot of x, created zero-filled on first use. Backward kernels add into it.

@@ -162,7 +162,7 @@ int run_evaluate(const std::string& checkpoint) {
   auto model = build_model(arch, 0);
   optim::load_checkpoint(checkpoint, *model, nullptr);
   const Dataset test = scaler.transform(load_fashion_mnist(Split::test));
-  const examples::Score score = examples::evaluate_classifier(*model, test);
+  const Evaluation score = evaluate(*model, test);
   std::printf("checkpoint: %s  (hidden %s, dropout %g, input_dropout %g)\n", checkpoint.c_str(),
               hidden_str(arch.hidden).c_str(), arch.dropout, arch.input_dropout);
   if (sidecar.at("run").contains("test_accuracy"))
@@ -204,7 +204,7 @@ int run_train(const Options& o) {
   optim::Progress progress("fmnist snn", o.epochs, loader.num_batches(), o.batch_size);
   std::int64_t steps = 0;
   Tensor x;
-  examples::Score last_valid;  // the held-out score after the latest epoch (validation runs)
+  Evaluation last_valid;  // the held-out score after the latest epoch (validation runs)
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
     const double lr = optimizer.lr();
     double total = 0;
@@ -231,7 +231,7 @@ int run_train(const Options& o) {
     std::vector<std::string> row{std::to_string(epoch + 1), optim::MetricsLog::number(lr),
                                  optim::MetricsLog::number(train_loss), "", "", ""};
     if (validating) {
-      const examples::Score s = examples::evaluate_classifier(*model, held_out);
+      const Evaluation s = evaluate(*model, held_out);
       last_valid = s;
       summary += cat("  valid_loss ", s.loss, "  valid_acc ", s.accuracy);
       row[3] = optim::MetricsLog::number(s.loss), row[4] = optim::MetricsLog::number(s.accuracy);
@@ -243,7 +243,7 @@ int run_train(const Options& o) {
 
   // A validation run has just scored the held-out part after its last epoch; a final run scores
   // the test set once, here.
-  const examples::Score final_score = validating ? last_valid : examples::evaluate_classifier(*model, held_out);
+  const Evaluation final_score = validating ? last_valid : evaluate(*model, held_out);
   const double wall = seconds_since(start);
   nlohmann::json run = {{"epochs", o.epochs},   {"lr", o.lr},       {"momentum", o.momentum},
                         {"weight_decay", o.weight_decay}, {"batch_size", o.batch_size},

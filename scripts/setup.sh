@@ -3,6 +3,8 @@
 # Usage: scripts/setup.sh [--with-bench]   (run as root; otherwise prints the sudo command and stops)
 # --with-bench adds python3-torch, the reference for bench/compare_pytorch.py (make bench).
 # libopenblas-dev is only the yardstick of bench/bench_gemm; the library never links it.
+# python3-sklearn is there for its bundled CSVs (iris, wine, breast cancer, digits), which the
+# read_csv tests read from /usr/lib/python3/dist-packages/sklearn/datasets/data/.
 set -euo pipefail
 
 packages=(
@@ -10,7 +12,7 @@ packages=(
   libxsimd-dev catch2 libbenchmark-dev librandom123-dev zlib1g-dev
   libcli11-dev nlohmann-json3-dev libopenblas-dev
   python3-numpy python3-matplotlib
-  dataset-fashion-mnist graphviz
+  dataset-fashion-mnist python3-sklearn graphviz
 )
 if [[ "${1:-}" == "--with-bench" ]]; then
   packages+=(python3-torch)

@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,9 @@ class Tensor {
   Tensor clone() const;                                          ///< new storage; differentiable
   Tensor detach() const;                                         ///< same storage, no gradient
   Tensor reshape(const Shape& shape) const;                      ///< view; differentiable
+  /// The same, where one extent may be −1: it is inferred from numel(), e.g. x.reshape({-1, 784}).
+  Tensor reshape(std::initializer_list<std::int64_t> dims) const;
+  Tensor reshape(std::span<const std::int64_t> dims) const;
   Tensor rows(std::int64_t begin, std::int64_t end) const;       ///< view of rows [begin, end) of axis 0
   Tensor to(DType dtype) const;                                  ///< converted copy; differentiable
 
