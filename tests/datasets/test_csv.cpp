@@ -9,6 +9,7 @@
 #include "support.h"
 
 using namespace tg;
+using test::error_of;
 using test::TempDir;
 
 namespace {
