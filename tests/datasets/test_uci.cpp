@@ -135,3 +135,15 @@ TEST_CASE("uci catalogue: every task loads with its advertised samples, attribut
     }
   }
 }
+
+TEST_CASE("docs/uci.md: the preprocessing snippet runs as written") {
+  const tg::UciData data = tg::load_uci(tg::uci_task("soybean"));
+  std::vector<std::int64_t> train, test;  // here every fourth example is a test example
+  for (std::int64_t i = 0; i < data.size(); ++i) (i % 4 == 0 ? test : train).push_back(i);
+  const tg::TabularEncoder encoder = data.fit_encoder(train);  // learns from the training rows only
+  const tg::Dataset train_part = data.rows(encoder, train), test_part = data.rows(encoder, test);
+
+  CHECK(train_part.features.shape() == Shape{512, 84});
+  CHECK(test_part.features.shape() == Shape{171, 84});
+  CHECK(test_part.labels.to_vector()[1] == data.labels.to_vector()[4]);
+}
