@@ -16,14 +16,20 @@ std::vector<double> row(const ArffData& d, std::int64_t r) {
   return {d.cells.begin() + r * d.columns(), d.cells.begin() + (r + 1) * d.columns()};
 }
 
-// Writes `text` as bad.arff and requires read_arff to throw "read_arff: <path>:<line>: <problem...>".
-void require_arff_error(const std::string& text, int line, const std::string& problem) {
+struct BadFile {
+  std::string text;
+  int line;             // where the problem is
+  std::string problem;  // part of the message
+};
+
+// Writes the text as bad.arff and requires read_arff to throw "read_arff: <path>:<line>: <problem...>".
+void require_arff_error(const BadFile& bad) {
   TempDir dir;
   const std::string path = dir / "bad.arff";
-  test::write_text(path, text);
-  const std::string where = cat("read_arff: ", path, ":", line, ": ");
-  INFO(text);
-  REQUIRE_THROWS_WITH(read_arff(path), Catch::StartsWith(where) && Catch::Contains(problem));
+  test::write_text(path, bad.text);
+  INFO(bad.text);
+  REQUIRE_THROWS_WITH(read_arff(path),
+                      Catch::StartsWith(cat("read_arff: ", path, ":", bad.line, ": ")) && Catch::Contains(bad.problem));
 }
 
 const std::string kHeader = "@relation r\n@attribute x numeric\n@attribute c {a, b}\n@data\n";  // data from line 5
@@ -150,40 +156,45 @@ TEST_CASE("read_arff: a header with no rows has zero rows") {
 }
 
 TEST_CASE("read_arff: every bad header names the file, the line and the problem") {
-  require_arff_error("@attribute x numeric\n@data\n", 1, "@attribute before @relation");
-  require_arff_error("@relation a\n@relation b\n", 2, "a second @relation");
-  require_arff_error("@relation r\n@data\n", 2, "@data before any @attribute");
-  require_arff_error("@relation r\n@attribute x numeric\n@end\n", 3, "unknown directive '@end'");
-  require_arff_error("@relation r\nattribute x numeric\n", 2, "expected @relation, @attribute or @data");
-  require_arff_error("@relation r\n@attribute x numeric\n@attribute x real\n", 3, "duplicate attribute name 'x'");
-  require_arff_error("@relation r\n@attribute x number\n", 2, "attribute 'x': unknown type 'number'");
-  require_arff_error("@relation r\n@attribute d date \"yyyy-MM-dd\"\n", 2,
-                     "attribute 'd': date attributes are not supported");
-  require_arff_error("@relation r\n@attribute b relational\n", 2, "relational attributes are not supported");
-  require_arff_error("@relation r\n@attribute c {}\n", 2, "attribute 'c': an empty list of nominal values");
-  require_arff_error("@relation r\n@attribute c {a, b, a}\n", 2, "the nominal value 'a' is declared twice");
-  require_arff_error("@relation r\n@attribute c {a, b\n", 2, "the nominal values do not end with }");
-  require_arff_error("@relation r\n@attribute c {a, b} extra\n", 2, "unexpected text 'extra'");
-  require_arff_error("@relation r\n@attribute 'x numeric\n", 2, "unterminated quote");
-  require_arff_error("@relation r\n@attribute x\n", 2, "expected attribute 'x''s type");
+  const std::vector<BadFile> cases = {
+      {"@attribute x numeric\n@data\n", 1, "@attribute before @relation"},
+      {"@relation a\n@relation b\n", 2, "a second @relation"},
+      {"@relation r\n@data\n", 2, "@data before any @attribute"},
+      {"@relation r\n@attribute x numeric\n@end\n", 3, "unknown directive '@end'"},
+      {"@relation r\nattribute x numeric\n", 2, "expected @relation, @attribute or @data"},
+      {"@relation r\n@attribute x numeric\n@attribute x real\n", 3, "duplicate attribute name 'x'"},
+      {"@relation r\n@attribute x number\n", 2, "attribute 'x': unknown type 'number'"},
+      {"@relation r\n@attribute d date \"yyyy-MM-dd\"\n", 2, "attribute 'd': date attributes are not supported"},
+      {"@relation r\n@attribute b relational\n", 2, "relational attributes are not supported"},
+      {"@relation r\n@attribute c {}\n", 2, "attribute 'c': an empty list of nominal values"},
+      {"@relation r\n@attribute c {a, b, a}\n", 2, "the nominal value 'a' is declared twice"},
+      {"@relation r\n@attribute c {a, b\n", 2, "the nominal values do not end with }"},
+      {"@relation r\n@attribute c {a, b} extra\n", 2, "unexpected text 'extra'"},
+      {"@relation r\n@attribute 'x numeric\n", 2, "unterminated quote"},
+      {"@relation r\n@attribute x\n", 2, "expected attribute 'x''s type"},
+  };
+  for (const BadFile& c : cases) require_arff_error(c);
 }
 
 TEST_CASE("read_arff: every bad row names the file, the line and the problem") {
-  require_arff_error(kHeader + "1, a\n2\n", 6, "the row ends after 1 of 2 values");
-  require_arff_error(kHeader + "1, a, 3\n", 5, "more than the 2 declared values");
-  require_arff_error(kHeader + "1, a, {3}\n", 5, "instance weights");
-  require_arff_error(kHeader + "one, a\n", 5, "attribute 'x': 'one' is not a number");
-  require_arff_error(kHeader + "inf, a\n", 5, "'inf' is not a number");
-  require_arff_error(kHeader + "1, c\n", 5, "attribute 'c': 'c' is not one of its values {a, b}");
-  require_arff_error(kHeader + ", a\n", 5, "expected a value for attribute 'x'");
-  require_arff_error(kHeader + "1, 'a\n", 5, "unterminated quote");
-  require_arff_error(kHeader + "1, 'a' b\n", 5, "unexpected text 'b'");
-  require_arff_error(kHeader + "{2 a}\n", 5, "sparse index '2' is not an attribute index in [0, 2)");
-  require_arff_error(kHeader + "{0.5 1}\n", 5, "sparse index '0.5'");
-  require_arff_error(kHeader + "{1 a, 0 1}\n", 5, "sparse index 0 does not follow 1");
-  require_arff_error(kHeader + "{0 1, 1 a\n", 5, "a sparse row must end with }");
-  require_arff_error(kHeader + "{0}\n", 5, "expected a value for attribute 'x'");
-  require_arff_error(kHeader + "@attribute late numeric\n", 5, "'@attribute late numeric' is not a number");
+  const std::vector<BadFile> cases = {
+      {kHeader + "1, a\n2\n", 6, "the row ends after 1 of 2 values"},
+      {kHeader + "1, a, 3\n", 5, "more than the 2 declared values"},
+      {kHeader + "1, a, {3}\n", 5, "instance weights"},
+      {kHeader + "one, a\n", 5, "attribute 'x': 'one' is not a number"},
+      {kHeader + "inf, a\n", 5, "'inf' is not a number"},
+      {kHeader + "1, c\n", 5, "attribute 'c': 'c' is not one of its values {a, b}"},
+      {kHeader + ", a\n", 5, "expected a value for attribute 'x'"},
+      {kHeader + "1, 'a\n", 5, "unterminated quote"},
+      {kHeader + "1, 'a' b\n", 5, "unexpected text 'b'"},
+      {kHeader + "{2 a}\n", 5, "sparse index '2' is not an attribute index in [0, 2)"},
+      {kHeader + "{0.5 1}\n", 5, "sparse index '0.5'"},
+      {kHeader + "{1 a, 0 1}\n", 5, "sparse index 0 does not follow 1"},
+      {kHeader + "{0 1, 1 a\n", 5, "a sparse row must end with }"},
+      {kHeader + "{0}\n", 5, "expected a value for attribute 'x'"},
+      {kHeader + "@attribute late numeric\n", 5, "'@attribute late numeric' is not a number"},
+  };
+  for (const BadFile& c : cases) require_arff_error(c);
 }
 
 TEST_CASE("read_arff: a file with no @data section, or none at all") {
