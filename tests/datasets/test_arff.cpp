@@ -1,6 +1,7 @@
 #include "datasets/arff.h"
 
 #include <cmath>
+#include <filesystem>
 
 #include "files.h"
 #include "support.h"
@@ -217,4 +218,24 @@ TEST_CASE("append_rows: joins relations that declare the same attributes, and on
   CHECK(a.cells == std::vector<double>{1, 0, 2, 1, 3, 0});
   CHECK_THROWS_WITH(append_rows(a, read_arff(dir / "c.arff"), "join"),
                     Catch::StartsWith("join: relations 'r' and 'other' declare attribute 2 differently"));
+}
+
+// weka (installed by scripts/setup.sh) ships 23 example files: texts with escaped quotes and
+// newlines in string attributes, tab-separated headers, upper-case keywords, missing values.
+TEST_CASE("read_arff: reads every ARFF file weka ships") {
+  const std::string dir = "/usr/share/doc/weka/examples/";
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".arff") continue;
+    INFO(entry.path().string());
+    const ArffData d = read_arff(entry.path().string());
+    CHECK(d.rows > 0);
+    CHECK(d.cells.size() == static_cast<std::size_t>(d.rows * d.columns()));
+    ++files;
+  }
+  CHECK(files == 23);
+  const ArffData reuters = read_arff(dir + "ReutersCorn-train.arff");
+  CHECK(reuters.rows == 1554);
+  CHECK(reuters.skipped == Strings{"Text"});
+  CHECK(read_arff(dir + "supermarket.arff").columns() == 217);
 }

@@ -1,6 +1,7 @@
 #include "datasets/uci.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <set>
 
 #include "files.h"
@@ -146,4 +147,18 @@ TEST_CASE("docs/uci.md: the preprocessing snippet runs as written") {
   CHECK(train_part.features.shape() == Shape{512, 84});
   CHECK(test_part.features.shape() == Shape{171, 84});
   CHECK(test_part.labels.to_vector()[1] == data.labels.to_vector()[4]);
+}
+
+TEST_CASE("uci_data_dir: $TG_UCI_DIR when set and non-empty, else the set-up's data/uci") {
+  const char* before = std::getenv("TG_UCI_DIR");
+  const std::string saved = before ? before : "";
+  ::setenv("TG_UCI_DIR", "/somewhere/else", 1);
+  CHECK(uci_data_dir() == "/somewhere/else");
+  ::setenv("TG_UCI_DIR", "", 1);
+  CHECK(uci_data_dir().ends_with("data/uci"));
+  if (before) {
+    ::setenv("TG_UCI_DIR", saved.c_str(), 1);
+  } else {
+    ::unsetenv("TG_UCI_DIR");
+  }
 }
