@@ -24,9 +24,12 @@
 #include "train/metrics_log.h"
 #include "train/progress.h"
 // ---- datasets: on the tensor layer alone ----
+#include "datasets/arff.h"
 #include "datasets/cifar10.h"
 #include "datasets/csv.h"
 #include "datasets/dataset.h"
 #include "datasets/loader.h"
 #include "datasets/mnist.h"
 #include "datasets/scaler.h"
+#include "datasets/tabular.h"
+#include "datasets/uci.h"
