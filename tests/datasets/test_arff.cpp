@@ -141,9 +141,9 @@ TEST_CASE("read_arff: a gzip-compressed file reads the same; a cut-off one is an
   for (std::size_t i = 0; i < plain.cells.size(); ++i)
     CHECK((packed.cells[i] == plain.cells[i] || (std::isnan(packed.cells[i]) && std::isnan(plain.cells[i]))));
 
-  test::Bytes cut = test::read_file(dir / "packed.arff.gz");
+  test::Bytes cut = test::read_bytes(dir / "packed.arff.gz");
   cut.resize(cut.size() - 12);
-  test::write_file(dir / "cut.arff.gz", cut);
+  test::write_bytes(dir / "cut.arff.gz", cut);
   CHECK_THROWS_WITH(read_arff(dir / "cut.arff.gz"),
                     Catch::StartsWith("read_arff: " + (dir / "cut.arff.gz")) && Catch::Contains("cut off"));
 }
