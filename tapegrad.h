@@ -3,6 +3,7 @@
 
 // ---- tensor: tensors, dtypes, random numbers, parallel_for, files ----
 #include "tensor/atomic_file.h"
+#include "tensor/isa.h"
 #include "tensor/npz.h"
 #include "tensor/parallel.h"
 #include "tensor/random.h"

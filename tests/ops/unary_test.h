@@ -1,7 +1,7 @@
 // The checks every elementwise unary op's test file runs (tests/ops/test_exp.cpp and its
 // siblings, one per op file in ops/): forward against a double-precision reference at the SIMD
-// sizes in float32 and float64, the float64 gradient against finite differences, an int64 input
-// rejected naming the op, and the same bits with 1 and 2 threads, forward and backward.
+// sizes in float32 and float64, the float64 gradient against finite differences, an int64 or undefined
+// input rejected naming the op, and the same bits with 1 and 2 threads, forward and backward.
 #pragma once
 
 #include <cstdint>
@@ -62,6 +62,7 @@ inline void require_unary_gradcheck(const UnaryFn& f, Domain domain = Domain::an
 /// f of an int64 tensor throws a tg::Error that starts with `op` and names the dtype.
 inline void require_unary_rejects_int64(const UnaryFn& f, const std::string& op) {
   REQUIRE_THROWS_WITH(f(labels({1, 2})), Catch::StartsWith(op) && Catch::Contains("int64"));
+  REQUIRE_THROWS_WITH(f(Tensor()), Catch::StartsWith(op) && Catch::Contains("undefined"));
 }
 
 /// y = f(x) and x's gradient have the same bits with 1 and 2 threads, in float32 and float64, on
