@@ -31,7 +31,8 @@
 //
 // Threads split C into strips — NR-aligned column strips (the JR direction; in an FNN, M is
 // the batch and N the wide side), or MR-aligned row strips when N is too narrow — and each
-// thread runs the five loops over its strip with its own packing buffers. No barriers.
+// strip is a task of the worker pool (tensor/parallel.h): the thread that claims it runs the
+// five loops over it with its own packing buffers. No barriers.
 //
 // Note [GEMM determinism]
 // ~~~~~~~~~~~~~~~~~~~~~~~
@@ -338,12 +339,12 @@ void gemm_isa(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::i
       if (m0 < m1) five_loops<Arch>(g, m0, m1, 0, N);
     }
   };
-  if (wanted == 1) {  // no parallel region at all: even an inactive one makes libgomp allocate
+  if (wanted == 1) {
     strip(0, 1);
     return;
   }
-#pragma omp parallel num_threads(static_cast<int>(wanted))
-  strip(omp_get_thread_num(), omp_get_num_threads());
+  auto task = [&](std::int64_t t) { strip(t, wanted); };
+  run_tasks(wanted, task, static_cast<int>(wanted));  // Note [The worker pool] in tensor/parallel.h
 }
 
 TG_KERNEL(gemm_isa)

@@ -1,4 +1,4 @@
-// parallel_for and parallel_reduce: the only places (besides GEMM) where OpenMP appears.
+// parallel_for, parallel_reduce and run_tasks: how every kernel spreads its work over threads.
 //
 // Note [Deterministic reductions]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
@@ -6,6 +6,21 @@
 // that depends on n only, never on the number of threads. Each block is reduced on its own
 // (by whichever thread gets it) and the block results are combined in block order on one
 // thread. So a float sum gives the same bits with 1, 2 or 64 threads.
+//
+// Note [The worker pool]
+// ~~~~~~~~~~~~~~~~~~~~~~
+// Work goes to a fixed pool of num_threads() − 1 workers plus the calling thread. A job is a
+// list of tasks whose split depends on the problem only (so, with the rule above, results never
+// depend on who runs what), and every participant claims tasks from one atomic counter until none
+// are left. The caller never waits for a worker that has not started; it waits only for tasks a
+// worker has already claimed. So when another process holds a core and a worker is descheduled,
+// the caller just runs the tasks itself — never much slower than one thread — where a fork-join
+// region (OpenMP's) waits a scheduler time slice at every barrier for the late thread: on a busy
+// two-core machine that made small networks 10–95× slower at 2 threads than at 1. Idle workers
+// spin for a few microseconds (the next op of a training step usually comes at once), then sleep
+// on a futex, so they do not take a core from the caller. OMP_NUM_THREADS (or set_num_threads)
+// still says how many threads there are. A call from inside a task, or from a second thread while
+// the pool is busy with another caller's job, runs on the calling thread alone.
 #pragma once
 
 #include <omp.h>
@@ -16,33 +31,52 @@
 
 namespace tg {
 
-/// Below this many elements an elementwise op stays on the calling thread: waking a thread
+/// Below this much work (elements × cost) an op stays on the calling thread: waking a thread
 /// costs more than it saves.
 inline constexpr std::int64_t kParallelGrain = 1 << 15;
 /// Size of the fixed blocks of Note [Deterministic reductions].
 inline constexpr std::int64_t kReduceBlock = 1 << 13;
 
-/// Number of threads parallel regions may use (OMP_NUM_THREADS, or set_num_threads).
+/// Number of threads work may use (OMP_NUM_THREADS, or set_num_threads).
 inline int num_threads() { return omp_get_max_threads(); }
 inline void set_num_threads(int n) { omp_set_num_threads(std::max(1, n)); }
 
+/// A non-owning reference to a callable taking a task index.
+class TaskRef {
+ public:
+  template <class F>
+  TaskRef(F& f) : object_(&f), call_([](void* o, std::int64_t i) { (*static_cast<F*>(o))(i); }) {}  // NOLINT
+  void operator()(std::int64_t i) const { call_(object_, i); }
+
+ private:
+  void* object_;
+  void (*call_)(void*, std::int64_t);
+};
+
+/// Runs task(i) for every i in [0, tasks) on up to `threads` threads (the caller included) of the
+/// pool (Note [The worker pool]); returns when all have run. Tasks must not throw.
+void run_tasks(std::int64_t tasks, TaskRef task, int threads);
+
 /// Calls fn(begin, end) on disjoint contiguous ranges covering [0, n), in parallel when the
-/// work (n·cost_per_element) is at least kParallelGrain. Ranges start at multiples of 16 so
-/// SIMD loops see the same alignment on every thread. fn must not throw.
+/// work (n·cost_per_element) is at least kParallelGrain. Ranges start at multiples of 16. fn must
+/// not throw.
 template <class Fn>
 void parallel_for(std::int64_t n, Fn&& fn, std::int64_t cost_per_element = 1) {
   if (n <= 0) return;
-  if (n * cost_per_element < kParallelGrain || num_threads() == 1) {
+  const std::int64_t work = n * std::max<std::int64_t>(cost_per_element, 1);
+  const int threads = num_threads();
+  if (work < 2 * kParallelGrain || threads == 1) {
     fn(std::int64_t{0}, n);
     return;
   }
-#pragma omp parallel
-  {
-    const std::int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
-    const std::int64_t chunk = ((n + threads - 1) / threads + 15) / 16 * 16;
-    const std::int64_t begin = std::min(n, t * chunk), end = std::min(n, begin + chunk);
+  // A few chunks per thread, none much below the grain: a late worker then still finds some.
+  const std::int64_t chunks = std::min<std::int64_t>(4 * threads, work / kParallelGrain);
+  const std::int64_t chunk = ((n + chunks - 1) / chunks + 15) / 16 * 16;
+  auto task = [&](std::int64_t c) {
+    const std::int64_t begin = std::min(n, c * chunk), end = std::min(n, begin + chunk);
     if (begin < end) fn(begin, end);
-  }
+  };
+  run_tasks((n + chunk - 1) / chunk, task, threads);
 }
 
 /// Reduces [0, n) with a fixed block partition (Note [Deterministic reductions]):
@@ -51,15 +85,14 @@ template <class Acc, class Map, class Combine>
 Acc parallel_reduce(std::int64_t n, Acc init, Map&& map, Combine&& combine) {
   const std::int64_t blocks = (n + kReduceBlock - 1) / kReduceBlock;
   if (blocks <= 1) return n > 0 ? combine(init, map(std::int64_t{0}, n)) : init;
-  if (num_threads() == 1 || n < kParallelGrain) {  // the same blocks in the same order, no buffer
+  if (num_threads() == 1 || n < 2 * kParallelGrain) {  // the same blocks in the same order, no buffer
     Acc acc = init;
     for (std::int64_t b = 0; b < blocks; ++b) acc = combine(acc, map(b * kReduceBlock, std::min(n, (b + 1) * kReduceBlock)));
     return acc;
   }
   std::vector<Acc> partial(blocks);
-#pragma omp parallel for schedule(static)
-  for (std::int64_t b = 0; b < blocks; ++b)
-    partial[b] = map(b * kReduceBlock, std::min(n, (b + 1) * kReduceBlock));
+  auto task = [&](std::int64_t b) { partial[b] = map(b * kReduceBlock, std::min(n, (b + 1) * kReduceBlock)); };
+  run_tasks(blocks, task, num_threads());
   Acc acc = init;
   for (const Acc& p : partial) acc = combine(acc, p);
   return acc;
