@@ -29,8 +29,10 @@ TEST_CASE("modules name their parameters, buffers and generators by path") {
   CHECK(params[0].second.shape() == Shape{8, 4});
   CHECK(net->parameter_count() == 4 * 8 + 8 + 8 + 8 + 8 * 3);
   auto buffers = net->named_buffers();
-  REQUIRE(buffers.size() == 2);
+  REQUIRE(buffers.size() == 3);
   CHECK(buffers[0].first == "2.running_mean");
+  CHECK(buffers[2].first == "2.num_batches_tracked");
+  CHECK(buffers[2].second.dtype() == DType::int64);
   CHECK(net->named_generators().at(0).first == "3.generator");
   CHECK(net->named_modules().size() == 6);
   CHECK(net->named_modules()[1].first == "0");  // a child's path, not "0."

@@ -83,7 +83,10 @@ void disturb(nn::Module& model, optim::Optimizer& optimizer, std::uint64_t seed)
   for (Tensor p : model.parameters()) p.impl()->grad = test::random_tensor(p.shape(), p.dtype(), ++k).impl_ptr();
   optimizer.step();
   for (auto& [name, b] : model.named_buffers())
-    std::memcpy(b.raw_data(), test::random_tensor(b.shape(), b.dtype(), ++k).raw_data(), bytes_of(b).size());
+    if (b.dtype() == DType::int64)
+      *b.data<std::int64_t>() += static_cast<std::int64_t>(++k);  // num_batches_tracked
+    else
+      std::memcpy(b.raw_data(), test::random_tensor(b.shape(), b.dtype(), ++k).raw_data(), bytes_of(b).size());
   for (auto& [name, g] : model.named_generators()) g->advance(seed);
 }
 
@@ -125,7 +128,7 @@ TEST_CASE("checkpoint round trip restores parameters, buffers, generators, optim
   const optim::TrainingState loaded = optim::load_checkpoint(dir / "ckpt.npz", *fresh, &fresh_optimizer);
   CHECK(snapshot(*fresh, &fresh_optimizer) == snapshot(*model, &optimizer));
   CHECK(fresh_optimizer.lr() == 0.0125);
-  CHECK(fresh_optimizer.state().size() == 6);
+  CHECK(fresh_optimizer.state().size() == 5 + 2 * 6);  // SGD's 5 options, and 6 steps and buffers
   // Loaded into the existing storage: the layer's own handle sees the values.
   CHECK(static_cast<nn::Linear&>((*fresh)[0]).weight.same(weight_handle));
   CHECK(bytes_of(weight_handle) == bytes_of(static_cast<nn::Linear&>((*model)[0]).weight));
@@ -158,16 +161,19 @@ TEST_CASE("numpy.load reads a checkpoint") {
 import sys, numpy as np
 d = np.load(sys.argv[1])
 print(sorted(d.files))
-print(d['model/0.weight'].shape, d['model/0.weight'].dtype, d['state/epoch'], d['state/step'], d['optimizer/lr'])
+print(d['model/0.weight'].shape, d['model/0.weight'].dtype, d['state/epoch'], d['state/step'], d['optimizer/group.0.lr'])
 print(d['generator/3.generator'].tolist())
 )",
                                      dir / "ckpt.npz");
   const std::string weight = cat(static_cast<nn::Linear&>((*model)[0]).weight.at({1, 2}));
   CHECK(out ==
-        "['buffer/1.running_mean', 'buffer/1.running_var', 'generator/3.generator', 'meta/format', 'model/0.bias', "
-        "'model/0.weight', 'model/1.bias', 'model/1.weight', 'model/4.bias', 'model/4.weight', "
-        "'optimizer/lr', 'optimizer/momentum_buffer.0', 'optimizer/momentum_buffer.1', 'optimizer/momentum_buffer.2', "
-        "'optimizer/momentum_buffer.3', 'optimizer/momentum_buffer.4', 'optimizer/momentum_buffer.5', "
+        "['buffer/1.num_batches_tracked', 'buffer/1.running_mean', 'buffer/1.running_var', 'generator/3.generator', "
+        "'meta/format', 'model/0.bias', 'model/0.weight', 'model/1.bias', 'model/1.weight', 'model/4.bias', "
+        "'model/4.weight', 'optimizer/group.0.dampening', 'optimizer/group.0.lr', 'optimizer/group.0.momentum', "
+        "'optimizer/group.0.nesterov', 'optimizer/group.0.weight_decay', 'optimizer/momentum_buffer.0', "
+        "'optimizer/momentum_buffer.1', 'optimizer/momentum_buffer.2', 'optimizer/momentum_buffer.3', "
+        "'optimizer/momentum_buffer.4', 'optimizer/momentum_buffer.5', 'optimizer/step.0', 'optimizer/step.1', "
+        "'optimizer/step.2', 'optimizer/step.3', 'optimizer/step.4', 'optimizer/step.5', "
         "'state/epoch', 'state/seed', 'state/step']\n"
         "(6, 4) float32 2 14 0.05\n"
         "[2, 3]\n");
@@ -222,7 +228,7 @@ TEST_CASE("load_checkpoint rejects a model or optimizer that does not match and 
   disturb(*same, reversed_optimizer, 9);
   expect_unchanged(*same, &reversed_optimizer, dir / "ckpt.npz",
                    Catch::Contains("ckpt.npz") && Catch::Contains("SGD.load_state") &&
-                       Catch::Contains("matches no parameter"));
+                       Catch::Contains("'momentum_buffer.0' ([6, 4] float32): does not match parameter 0 ([3] float32)"));
 
   optim::SGD same_optimizer(same->parameters(), {.lr = 0.3, .momentum = 0.9});
   expect_unchanged(*same, &same_optimizer, dir / "no_optimizer.npz", Catch::Contains("holds no optimizer state"));
