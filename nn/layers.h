@@ -128,8 +128,11 @@ concept ModuleArgument = (std::derived_from<std::remove_cvref_t<M>, Module> && !
 
 /// Runs its children in order. Children are named by position ("0", "1", ...), as in PyTorch's
 /// nn.Sequential, so state dicts match. Layers may be given by value (Note [Moving modules]):
-///   nn::Sequential model(nn::Linear(2, 64, gen), nn::SELU(), nn::Linear(64, 2, gen));
-/// or as shared_ptrs, to keep a handle on a layer: model.add(linear_ptr).
+///   nn::Sequential model{nn::Linear(2, 64, gen), nn::SELU(), nn::Linear(64, 2, gen)};
+/// or as shared_ptrs, to keep a handle on a layer: model.add(linear_ptr). Use braces, not
+/// parentheses: C++ evaluates braced arguments left to right but parenthesised ones in an
+/// unspecified order (g++ goes right to left), and layers drawing from one generator would get
+/// different weights on different compilers. Chained add(...).add(...) calls are in order too.
 class Sequential : public Module {
  public:
   Sequential() = default;

@@ -13,8 +13,12 @@ std::string join(const std::string& prefix, const std::string& name) { return pr
 
 // Thousands separators make parameter counts readable: 19,745,290.
 std::string grouped(std::int64_t n) {
-  std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  const std::string digits = std::to_string(n);
+  std::string s;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) s += ',';
+    s += digits[i];
+  }
   return s;
 }
 }  // namespace

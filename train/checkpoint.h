@@ -48,7 +48,7 @@ struct TrainingState {
   std::uint64_t seed = 0;  ///< the run's seed, for the record
   std::vector<std::pair<std::string, Generator>> generators;  ///< e.g. {"shuffle", loader_generator}
   std::vector<std::pair<std::string, double>> metrics;        ///< e.g. {"val_loss", 0.31}
-  NamedTensors extras;  ///< the caller's arrays, saved and returned as they are; see is_extra_name
+  NamedTensors extras = {};  ///< the caller's arrays, saved and returned as they are; see is_extra_name
 };
 
 /// Writes everything in Note [Checkpoint contents] to `path` atomically. `optimizer` and

@@ -18,16 +18,17 @@ std::string joined(const std::vector<std::string>& names) {
   return out;
 }
 
-// Splits a file's arrays into weights (by state_dict name) and extras (Note [Weights files]).
-void split(const NamedTensors& arrays, std::map<std::string, Tensor>& weights, NamedTensors& extras) {
+// Splits a file's arrays into weights (by state_dict name) and extras (Note [Weights files]),
+// both in file order.
+void split(const NamedTensors& arrays, NamedTensors& weights, NamedTensors& extras) {
   const bool checkpoint = std::any_of(arrays.begin(), arrays.end(), [](const auto& a) { return a.first == "meta/format"; });
   for (const auto& [name, t] : arrays) {
     if (checkpoint) {
       for (std::string_view prefix : {"model/", "buffer/"})
-        if (name.starts_with(prefix)) weights.emplace(name.substr(prefix.size()), t);
+        if (name.starts_with(prefix)) weights.emplace_back(name.substr(prefix.size()), t);
       if (is_extra_name(name)) extras.emplace_back(name, t);
     } else if (name.find('/') == std::string::npos) {
-      weights.emplace(name, t);
+      weights.emplace_back(name, t);
     } else {
       extras.emplace_back(name, t);
     }
@@ -63,8 +64,9 @@ void save_weights(const std::string& path, const nn::Module& model, const NamedT
 LoadReport load_weights(const std::string& path, nn::Module& model, const LoadWeightsOptions& options) {
   const std::string where = cat("load_weights: ", path, ": ");
   LoadReport report;
-  std::map<std::string, Tensor> weights;
-  split(load_npz(path), weights, report.extras);  // load_npz checks the CRCs
+  NamedTensors in_file;
+  split(load_npz(path), in_file, report.extras);  // load_npz checks the CRCs
+  const std::map<std::string, Tensor> weights(in_file.begin(), in_file.end());
 
   // ---- 1. validate everything, touching nothing ----
   std::vector<std::string> problems;
@@ -87,7 +89,7 @@ LoadReport load_weights(const std::string& path, nn::Module& model, const LoadWe
     if (value.dtype() != target.dtype()) report.converted.push_back(name);
     copies.emplace_back(target, value);
   }
-  for (const auto& [name, t] : weights)
+  for (const auto& [name, t] : in_file)
     if (!in_model.count(name)) report.unexpected.push_back(name);
   if (options.strict && !report.missing.empty())
     problems.push_back(cat("missing from the file: ", joined(report.missing)));

@@ -56,7 +56,7 @@ TEST_CASE("each parameter group follows its own options, for every optimizer") {
                                          optim::RMSpropOptions{.lr = 0.02, .momentum = 0.5, .centered = true});
 }
 
-TEST_CASE("group options can be read and changed between steps; set_lr sets every group") {
+TEST_CASE("group options can be read and changed between steps, and set_lr sets every group") {
   Tensor a = param({1.0}), b = param({1.0});
   optim::SGD sgd({{.params = {a}, .options = {.lr = 0.1}}, {.params = {b}, .options = {.lr = 0.2}}});
   sgd.options(1).momentum = 0.5;

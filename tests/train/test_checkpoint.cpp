@@ -16,6 +16,7 @@
 #include "optim/scheduler.h"
 #include "optim/sgd.h"
 #include "support.h"
+#include "train/python.h"
 
 using namespace tg;
 namespace fs = std::filesystem;
@@ -90,20 +91,6 @@ void disturb(nn::Module& model, optim::Optimizer& optimizer, std::uint64_t seed)
   for (auto& [name, g] : model.named_generators()) g->advance(seed);
 }
 
-std::string run_python(const TempDir& dir, const std::string& script, const std::string& arg) {
-  if (std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") != 0)
-    FAIL("/usr/bin/python3 cannot import numpy: run scripts/setup.sh (it installs python3-numpy)");
-  std::ofstream(dir / "script.py") << script;
-  const std::string command =
-      "/usr/bin/python3 '" + (dir / "script.py") + "' '" + arg + "' > '" + (dir / "python.out") + "' 2>&1";
-  const int rc = std::system(command.c_str());
-  const std::vector<char> out = read_bytes(dir / "python.out");
-  std::string text(out.begin(), out.end());
-  INFO(command << "\n" << text);
-  REQUIRE(rc == 0);
-  return text;
-}
-
 }  // namespace
 
 TEST_CASE("checkpoint round trip restores parameters, buffers, generators, optimizer state and counters") {
@@ -157,14 +144,14 @@ TEST_CASE("numpy.load reads a checkpoint") {
   state.step = 14;
   state.seed = 42;
   optim::save_checkpoint(dir / "ckpt.npz", *model, &optimizer, state);
-  const std::string out = run_python(dir, R"(
+  const std::string out = test::run_python(dir.path.string(), R"(
 import sys, numpy as np
 d = np.load(sys.argv[1])
 print(sorted(d.files))
 print(d['model/0.weight'].shape, d['model/0.weight'].dtype, d['state/epoch'], d['state/step'], d['optimizer/group.0.lr'])
 print(d['generator/3.generator'].tolist())
 )",
-                                     dir / "ckpt.npz");
+                                           test::quoted(dir / "ckpt.npz"));
   const std::string weight = cat(static_cast<nn::Linear&>((*model)[0]).weight.at({1, 2}));
   CHECK(out ==
         "['buffer/1.num_batches_tracked', 'buffer/1.running_mean', 'buffer/1.running_var', 'generator/3.generator', "
