@@ -46,8 +46,8 @@ struct TrainingState {
   std::int64_t epoch = 0;  ///< epochs completed
   std::int64_t step = 0;   ///< optimizer steps taken
   std::uint64_t seed = 0;  ///< the run's seed, for the record
-  std::vector<std::pair<std::string, Generator>> generators;  ///< e.g. {"shuffle", loader_generator}
-  std::vector<std::pair<std::string, double>> metrics;        ///< e.g. {"val_loss", 0.31}
+  std::vector<std::pair<std::string, Generator>> generators = {};  ///< e.g. {"shuffle", loader_generator}
+  std::vector<std::pair<std::string, double>> metrics = {};        ///< e.g. {"val_loss", 0.31}
   NamedTensors extras = {};  ///< the caller's arrays, saved and returned as they are; see is_extra_name
 };
 
