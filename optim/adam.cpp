@@ -40,21 +40,42 @@ template class GroupedOptimizer<AdamOptions>;
 template class GroupedOptimizer<AdamWOptions>;
 
 namespace {
-
 constexpr std::size_t kExpAvg = 0, kExpAvgSq = 1, kMaxExpAvgSq = 2;
+}  // namespace
 
-// Adam's and AdamW's update; they differ in where weight decay goes (adam.h).
-template <class Options>
-void adam_family_update(const Options& o, bool decoupled, const Tensor& p, const Tensor& g, Tensor& m, Tensor& v,
-                        Tensor* max_v, std::int64_t step) {
-  const auto t = static_cast<double>(step);
+template <bool kDecoupled>
+void AdamFamilyOptions<kDecoupled>::validate(const std::string& where) const {
+  check(std::isfinite(lr) && lr >= 0, where, ": lr must be finite and non-negative, got ", lr);
+  check(betas.first >= 0 && betas.first < 1, where, ": betas.first (beta1) must be in [0, 1), got ", betas.first);
+  check(betas.second >= 0 && betas.second < 1, where, ": betas.second (beta2) must be in [0, 1), got ", betas.second);
+  check(std::isfinite(eps) && eps >= 0, where, ": eps must be finite and non-negative, got ", eps);
+  check(std::isfinite(weight_decay) && weight_decay >= 0, where, ": weight_decay must be finite and non-negative, got ",
+        weight_decay);
+}
+template struct AdamFamilyOptions<false>;
+template struct AdamFamilyOptions<true>;
+
+template <bool kDecoupled>
+AdamFamily<kDecoupled>::AdamFamily(std::vector<Tensor> params, Options options)
+    : AdamFamily(std::vector<Group>{{std::move(params), options}}) {}
+
+template <bool kDecoupled>
+AdamFamily<kDecoupled>::AdamFamily(std::vector<Group> groups)
+    : GroupedOptimizer<AdamFamilyOptions<kDecoupled>>(kDecoupled ? "AdamW" : "Adam", std::move(groups),
+                                {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}) {}
+
+template <bool kDecoupled>
+void AdamFamily<kDecoupled>::update(const Options& o, const Tensor& p, const Tensor& g, ParamState& state) {
+  Tensor &m = this->zeros_slot(state, kExpAvg, p), &v = this->zeros_slot(state, kExpAvgSq, p);
+  Tensor* max_v = o.amsgrad ? &this->zeros_slot(state, kMaxExpAvgSq, p) : nullptr;
+  const auto t = static_cast<double>(state.step);
   const double bias_correction1 = 1 - std::pow(o.betas.first, t), bias_correction2 = 1 - std::pow(o.betas.second, t);
-  dispatch(p.dtype(), decoupled ? "AdamW.step" : "Adam.step", [&]<class T>() {
+  dispatch(p.dtype(), kDecoupled ? "AdamW.step" : "Adam.step", [&]<class T>() {
     const kernels::AdamStep<T> c{.beta1 = T(o.betas.first),
                                  .beta2 = T(o.betas.second),
                                  .eps = T(o.eps),
-                                 .weight_decay = T(decoupled ? 0.0 : o.weight_decay),
-                                 .decay = T(decoupled ? 1 - o.lr * o.weight_decay : 1.0),
+                                 .weight_decay = T(kDecoupled ? 0.0 : o.weight_decay),
+                                 .decay = T(kDecoupled ? 1 - o.lr * o.weight_decay : 1.0),
                                  .step_size = T(o.lr / bias_correction1),
                                  .bias_correction2_sqrt = T(std::sqrt(bias_correction2))};
     T* max_v_data = max_v ? max_v->data<T>() : nullptr;
@@ -65,37 +86,7 @@ void adam_family_update(const Options& o, bool decoupled, const Tensor& p, const
   });
 }
 
-}  // namespace
-
-template <double kDefaultWeightDecay>
-void AdamFamilyOptions<kDefaultWeightDecay>::validate(const std::string& where) const {
-  check(std::isfinite(lr) && lr >= 0, where, ": lr must be finite and non-negative, got ", lr);
-  check(betas.first >= 0 && betas.first < 1, where, ": betas.first (beta1) must be in [0, 1), got ", betas.first);
-  check(betas.second >= 0 && betas.second < 1, where, ": betas.second (beta2) must be in [0, 1), got ", betas.second);
-  check(std::isfinite(eps) && eps >= 0, where, ": eps must be finite and non-negative, got ", eps);
-  check(std::isfinite(weight_decay) && weight_decay >= 0, where, ": weight_decay must be finite and non-negative, got ",
-        weight_decay);
-}
-template struct AdamFamilyOptions<0.0>;
-template struct AdamFamilyOptions<0.01>;
-
-Adam::Adam(std::vector<Tensor> params, AdamOptions options) : Adam(std::vector<Group>{{std::move(params), options}}) {}
-Adam::Adam(std::vector<Group> groups)
-    : GroupedOptimizer("Adam", std::move(groups), {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}) {}
-
-void Adam::update(const AdamOptions& o, const Tensor& p, const Tensor& g, ParamState& state) {
-  adam_family_update(o, false, p, g, zeros_slot(state, kExpAvg, p), zeros_slot(state, kExpAvgSq, p),
-                     o.amsgrad ? &zeros_slot(state, kMaxExpAvgSq, p) : nullptr, state.step);
-}
-
-AdamW::AdamW(std::vector<Tensor> params, AdamWOptions options)
-    : AdamW(std::vector<Group>{{std::move(params), options}}) {}
-AdamW::AdamW(std::vector<Group> groups)
-    : GroupedOptimizer("AdamW", std::move(groups), {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}) {}
-
-void AdamW::update(const AdamWOptions& o, const Tensor& p, const Tensor& g, ParamState& state) {
-  adam_family_update(o, true, p, g, zeros_slot(state, kExpAvg, p), zeros_slot(state, kExpAvgSq, p),
-                     o.amsgrad ? &zeros_slot(state, kMaxExpAvgSq, p) : nullptr, state.step);
-}
+template class AdamFamily<false>;
+template class AdamFamily<true>;
 
 }  // namespace tg::optim

@@ -38,6 +38,7 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double
   double total = 0;
   std::int64_t first_nonfinite = -1;
   for (std::size_t k = 0; k < params.size(); ++k) {
+    check(params[k].defined(), "clip_grad_norm: parameter ", k, " is an undefined tensor");
     const Tensor g = params[k].grad();
     if (!g.defined()) continue;
     const NormPart norm = dispatch(g.dtype(), "clip_grad_norm",
@@ -69,8 +70,9 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double
 void clip_grad_value(const std::vector<Tensor>& params, double clip_value) {
   check(clip_value >= 0 && !std::isnan(clip_value), "clip_grad_value: clip_value must be non-negative, got ",
         clip_value);
-  for (const Tensor& p : params) {
-    const Tensor g = p.grad();
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    check(params[k].defined(), "clip_grad_value: parameter ", k, " is an undefined tensor");
+    const Tensor g = params[k].grad();
     if (!g.defined()) continue;
     dispatch(g.dtype(), "clip_grad_value", [&]<class T>() {
       const T high = static_cast<T>(clip_value), low = -high;

@@ -99,17 +99,17 @@ class GroupedOptimizer : public Optimizer {
 
   void step() override;
   std::size_t num_groups() const override { return groups_.size(); }
-  const std::vector<Tensor>& params(std::size_t group) const override { return groups_.at(group).params; }
+  const std::vector<Tensor>& params(std::size_t group) const override { return checked(group).params; }
   using Optimizer::lr;
   using Optimizer::params;
   using Optimizer::set_lr;
-  double lr(std::size_t group) const override { return groups_.at(group).options.lr; }
-  void set_lr(std::size_t group, double lr) override { groups_.at(group).options.lr = lr; }
+  double lr(std::size_t group) const override { return checked(group).options.lr; }
+  void set_lr(std::size_t group, double lr) override { checked(group).options.lr = lr; }
 
   const std::vector<Group>& param_groups() const { return groups_; }
   /// The options of `group`, to read or to change between steps; validated again at load_state.
-  const Options& options(std::size_t group = 0) const { return groups_.at(group).options; }
-  Options& options(std::size_t group = 0) { return groups_.at(group).options; }
+  const Options& options(std::size_t group = 0) const { return checked(group).options; }
+  Options& options(std::size_t group = 0) { return checked(group).options; }
 
   NamedTensors state() const override;
   void load_state(const NamedTensors& state) override;
@@ -129,6 +129,13 @@ class GroupedOptimizer : public Optimizer {
   static Tensor& zeros_slot(ParamState& state, std::size_t slot, const Tensor& p);
 
  private:
+  // groups_[group], or a tg::Error naming the optimizer and the number of groups.
+  const Group& checked(std::size_t group) const {
+    check(group < groups_.size(), name_, ": parameter group ", group, " does not exist (", groups_.size(), " groups)");
+    return groups_[group];
+  }
+  Group& checked(std::size_t group) { return const_cast<Group&>(std::as_const(*this).checked(group)); }
+
   std::vector<Group> groups_;
   std::vector<std::string> slot_names_;
   std::vector<ParamState> state_;  // one per parameter k

@@ -2,6 +2,7 @@
 // trajectory that tests/optim/pytorch_reference.py runs in PyTorch.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "optim/optimizer.h"
@@ -40,6 +41,19 @@ inline std::vector<double> quadratic_trajectory(optim::Optimizer& opt, const Ten
   return out;
 }
 
+/// One step of a double-precision reference optimizer: updates p from the gradient g.
+using ReferenceStep = std::function<void(std::vector<double>& p, const std::vector<double>& g)>;
+
+/// The reference's quadratic trajectory from `start`, laid out as quadratic_trajectory's.
+inline std::vector<double> reference_trajectory(const ReferenceStep& step, std::vector<double> p, int steps) {
+  std::vector<double> out;
+  for (int s = 0; s < steps; ++s) {
+    step(p, quadratic_grad(p));
+    out.insert(out.end(), p.begin(), p.end());
+  }
+  return out;
+}
+
 /// Largest |a − b| / max(1e-3, |b|) over two equally long lists (values near 0 compared absolutely).
 inline double max_rel_error(const std::vector<double>& a, const std::vector<double>& b) {
   REQUIRE(a.size() == b.size());
@@ -47,6 +61,20 @@ inline double max_rel_error(const std::vector<double>& a, const std::vector<doub
   for (std::size_t i = 0; i < a.size(); ++i)
     worst = std::max(worst, std::abs(a[i] - b[i]) / std::max(1e-3, std::abs(b[i])));
   return worst;
+}
+
+}  // namespace tg::test
+
+namespace tg::test {
+
+/// Five quadratic steps of `opt` on its only parameter, from `start`, agree with the reference to
+/// 1e-13 and with PyTorch's trajectory (pytorch_reference.py) to 1e-12.
+inline void check_quadratic_trajectory(optim::Optimizer& opt, const std::vector<double>& start,
+                                       const ReferenceStep& reference, const std::vector<double>& pytorch) {
+  REQUIRE(opt.params().size() == 1);
+  const std::vector<double> ours = quadratic_trajectory(opt, opt.params()[0], 5);
+  CHECK(max_rel_error(ours, reference_trajectory(reference, start, 5)) < 1e-13);
+  CHECK(max_rel_error(ours, pytorch) < 1e-12);
 }
 
 }  // namespace tg::test

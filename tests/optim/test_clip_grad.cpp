@@ -100,4 +100,6 @@ TEST_CASE("clip_grad_value clamps every element and keeps NaN") {
   CHECK(std::isnan(g[1]));
   CHECK(std::vector<double>(g.begin() + 2, g.end()) == std::vector<double>{1, 1.5, -1.5, 0.5});
   REQUIRE_THROWS_WITH(optim::clip_grad_value(p.list(), -1), Catch::Contains("clip_grad_value: clip_value"));
+  REQUIRE_THROWS_WITH(optim::clip_grad_value({Tensor()}, 1), Catch::Contains("parameter 0 is an undefined tensor"));
+  REQUIRE_THROWS_WITH(optim::clip_grad_norm({p.a, Tensor()}, 1), Catch::Contains("parameter 1 is an undefined tensor"));
 }

@@ -68,7 +68,8 @@ TEST_CASE("group options can be read and changed between steps, and set_lr sets 
   sgd.set_lr(1, 0.4);
   CHECK(sgd.lr() == 0.3);  // group 0's
   CHECK(sgd.lr(1) == 0.4);
-  REQUIRE_THROWS(sgd.lr(2));
+  REQUIRE_THROWS_WITH(sgd.lr(2), Catch::Contains("SGD: parameter group 2 does not exist (2 groups)"));
+  REQUIRE_THROWS_WITH(sgd.options(5), Catch::Contains("SGD: parameter group 5"));
 }
 
 TEST_CASE("a parameter in two groups, or one that needs no gradient, is an error naming it") {

@@ -32,13 +32,8 @@ struct RMSpropReference {
       }
     }
   }
-  std::vector<double> quadratic_trajectory(std::vector<double> p, int steps) {
-    std::vector<double> out;
-    for (int s = 0; s < steps; ++s) {
-      step(p, test::quadratic_grad(p));
-      out.insert(out.end(), p.begin(), p.end());
-    }
-    return out;
+  test::ReferenceStep stepper() {
+    return [this](std::vector<double>& p, const std::vector<double>& g) { step(p, g); };
   }
 };
 
@@ -47,19 +42,17 @@ const std::vector<double> kStart = {1.0, -2.0, 0.5};
 }  // namespace
 
 TEST_CASE("centered RMSprop with momentum and weight decay follows its formula and PyTorch's trajectory") {
-  Tensor p = param(kStart);
-  optim::RMSprop rmsprop({p}, {.lr = 0.01, .alpha = 0.9, .weight_decay = 0.1, .momentum = 0.9, .centered = true});
-  const std::vector<double> ours = test::quadratic_trajectory(rmsprop, p, 5);
+  optim::RMSprop rmsprop({param(kStart)},
+                         {.lr = 0.01, .alpha = 0.9, .weight_decay = 0.1, .momentum = 0.9, .centered = true});
   RMSpropReference reference{.lr = 0.01, .alpha = 0.9, .eps = 1e-8, .weight_decay = 0.1, .momentum = 0.9,
                              .centered = true};
-  CHECK(test::max_rel_error(ours, reference.quadratic_trajectory(kStart, 5)) < 1e-13);
   // tests/optim/pytorch_reference.py, torch 1.13.1: RMSprop lr=0.01 alpha=0.9 weight_decay=0.1
   // momentum=0.9 centered.
-  const std::vector<double> pytorch = {
-      0.96666666702508963, -1.9666666670138888, 0.46666666720867206, 0.91145398621994889, -1.9114451375461949,
-      0.41160054014985553, 0.83997766805753815, -1.8399376925692279, 0.34064400207676698, 0.75586684248900082,
-      -1.7557565787886507, 0.25771875744883443, 0.66178368310508517, -1.6615432215113617, 0.16585743027899158};
-  CHECK(test::max_rel_error(ours, pytorch) < 1e-12);
+  test::check_quadratic_trajectory(
+      rmsprop, kStart, reference.stepper(),
+      {0.96666666702508963, -1.9666666670138888, 0.46666666720867206, 0.91145398621994889, -1.9114451375461949,
+       0.41160054014985553, 0.83997766805753815, -1.8399376925692279, 0.34064400207676698, 0.75586684248900082,
+       -1.7557565787886507, 0.25771875744883443, 0.66178368310508517, -1.6615432215113617, 0.16585743027899158});
   std::vector<std::string> names;
   for (const auto& [name, t] : rmsprop.state()) names.push_back(name);
   CHECK(std::vector<std::string>(names.begin() + 6, names.end()) ==
@@ -73,17 +66,14 @@ TEST_CASE("RMSprop with PyTorch's defaults") {
   CHECK(defaults.eps == 1e-8);
   CHECK(defaults.momentum == 0.0);
   CHECK_FALSE(defaults.centered);
-  Tensor p = param(kStart);
-  optim::RMSprop rmsprop({p});
-  const std::vector<double> ours = test::quadratic_trajectory(rmsprop, p, 5);
+  optim::RMSprop rmsprop({param(kStart)});
   RMSpropReference reference{.lr = 0.01, .alpha = 0.99, .eps = 1e-8, .weight_decay = 0, .momentum = 0, .centered = false};
-  CHECK(test::max_rel_error(ours, reference.quadratic_trajectory(kStart, 5)) < 1e-13);
   // pytorch_reference.py: RMSprop defaults.
-  const std::vector<double> pytorch = {
-      0.9000000033333333,  -1.9000000033333333, 0.40000000499999977, 0.83158511607879504, -1.831585116078795,
-      0.33291796797003315, 0.77685149922491725, -1.7768514992249174, 0.27998227324363512, 0.73019606968590001,
-      -1.7301960696859,    0.23538904443822353, 0.68902541598869516, -1.6890254159886953, 0.19646578873820791};
-  CHECK(test::max_rel_error(ours, pytorch) < 1e-12);
+  test::check_quadratic_trajectory(
+      rmsprop, kStart, reference.stepper(),
+      {0.9000000033333333, -1.9000000033333333, 0.40000000499999977, 0.83158511607879504, -1.831585116078795,
+       0.33291796797003315, 0.77685149922491725, -1.7768514992249174, 0.27998227324363512, 0.73019606968590001,
+       -1.7301960696859, 0.23538904443822353, 0.68902541598869516, -1.6890254159886953, 0.19646578873820791});
 }
 
 TEST_CASE("RMSprop in float32 matches the double reference at every SIMD size") {
