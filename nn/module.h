@@ -22,7 +22,7 @@
 // Note [Moving modules]
 // ~~~~~~~~~~~~~~~~~~~~~
 // A module can be moved (not copied), so that nn::Sequential can take layers by value:
-// `nn::Sequential model(nn::Linear(2, 64, gen), nn::SELU())`. Moving is safe because everything
+// `nn::Sequential model{nn::Linear(2, 64, gen), nn::SELU()}`. Moving is safe because everything
 // a module registers travels with it: tensors are handles, children are shared_ptrs, and a
 // generator made by register_generator(name, seed) lives on the heap. A module that registers a
 // pointer to one of its own members (register_generator(name, &member)) must not be moved, and
