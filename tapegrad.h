@@ -3,6 +3,7 @@
 
 // ---- tensor: tensors, dtypes, random numbers, parallel_for, files ----
 #include "tensor/atomic_file.h"
+#include "tensor/isa.h"
 #include "tensor/npz.h"
 #include "tensor/parallel.h"
 #include "tensor/random.h"
@@ -23,13 +24,18 @@
 #include "optim/sgd.h"
 #include "train/checkpoint.h"
 #include "train/early_stopping.h"
+#include "train/evaluate.h"
+#include "train/metrics.h"
 #include "train/metrics_log.h"
 #include "train/progress.h"
 #include "train/weights.h"
 // ---- datasets: on the tensor layer alone ----
+#include "datasets/arff.h"
 #include "datasets/cifar10.h"
 #include "datasets/csv.h"
 #include "datasets/dataset.h"
 #include "datasets/loader.h"
 #include "datasets/mnist.h"
 #include "datasets/scaler.h"
+#include "datasets/tabular.h"
+#include "datasets/uci.h"

@@ -1,5 +1,6 @@
 #include "autograd/tape.h"
 
+#include <algorithm>
 #include <cstring>
 #include <iomanip>
 #include <map>
@@ -32,20 +33,40 @@ bool needs_grad(std::initializer_list<TensorRef> inputs) {
   return false;
 }
 
+Tape::Mark Tape::mark() {
+  const Mark m{records_.size(), floor_};
+  floor_ = std::max(floor_, records_.size());
+  return m;
+}
+
+void Tape::rewind(const Mark& m) {
+  if (records_.size() > m.size) records_.erase(records_.begin() + static_cast<std::ptrdiff_t>(m.size), records_.end());
+  floor_ = m.previous_floor;
+}
+
+void Tape::drop_dead_tail() {
+  // Popping a record releases its inputs, which may kill the record below it: hence a loop.
+  while (records_.size() > floor_ && records_.back().dead()) records_.pop_back();
+}
+
 Record& detail::push_record(const char* op, std::initializer_list<TensorRef> inputs, const Tensor& output,
                             std::initializer_list<TensorRef> saved) {
   output.impl()->requires_grad = true;
   output.impl()->is_leaf = false;
+  t_tape.drop_dead_tail();  // Note [Records nothing can reach]
   // Built in place at the end of the tape (Note [Recording without allocating] in tape.h).
   // Optional inputs (an absent bias, say) are passed as undefined tensors; the record keeps only
-  // the defined ones, so every tensor on the tape is real.
+  // the defined ones, so every tensor on the tape is real. The output is held weakly, also when
+  // it is listed as saved (Note [Tape ownership]).
   Record& r = t_tape.mutable_records().emplace_back();
   r.op = op;
-  r.output = output;
+  r.output = output.impl_ptr();
   for (TensorRef t : inputs)
     if (t->defined()) r.inputs.push_back(*t);
-  for (TensorRef t : saved)
-    if (t->defined()) r.saved.push_back(*t);
+  for (TensorRef t : saved) {
+    if (t->same(output)) r.saves_output = true;
+    else if (t->defined()) r.saved.push_back(*t);
+  }
   return r;
 }
 
@@ -83,28 +104,97 @@ void accumulate_grad(const Tensor& x, Tensor&& g, const char* op) {
   accumulate_grad(x, static_cast<const Tensor&>(g), op);
 }
 
+namespace {
+
+// Note [A backward that throws]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// A closure may throw (a gradient of the wrong shape, a hook's own error, memory running out)
+// after others have already added into parameters' gradients. So that a failed backward changes
+// nothing, the leaves' gradient slots are set aside before the first closure runs: each leaf
+// starts this pass with no gradient, and its old one is put back afterwards — added to the new
+// one on success, restored as it was on failure. In the usual loop (zero_grad, then backward)
+// there is no old gradient and this costs one pass over the records' inputs. The list lives in a
+// thread_local vector that keeps its capacity: no allocation per step.
+struct SetAside {
+  TensorImpl* leaf;
+  std::shared_ptr<TensorImpl> before;
+};
+thread_local std::vector<SetAside> t_set_aside;
+
+void set_leaf_gradients_aside(const std::vector<Record>& records) {
+  t_set_aside.clear();
+  for (const Record& r : records)
+    for (const Tensor& t : r.inputs)
+      if (t.is_leaf() && t.requires_grad()) t_set_aside.push_back({t.impl(), std::move(t.impl()->grad)});
+}
+
+// In reverse, so a leaf listed twice gets its first (real) old gradient back last.
+void restore_leaf_gradients() {
+  for (auto it = t_set_aside.rbegin(); it != t_set_aside.rend(); ++it) it->leaf->grad = std::move(it->before);
+  t_set_aside.clear();
+}
+
+void merge_leaf_gradients() {
+  for (SetAside& s : t_set_aside) {
+    if (!s.before) continue;
+    if (!s.leaf->grad) {
+      s.leaf->grad = std::move(s.before);
+      continue;
+    }
+    Tensor acc(s.leaf->grad), old(s.before);
+    dispatch(acc.dtype(), "backward", [&]<class T>() { add_into(acc.data<T>(), old.data<T>(), acc.numel()); });
+  }
+  t_set_aside.clear();
+}
+
+bool on_tape(const Tensor& t) {
+  const auto& records = t_tape.records();
+  for (auto it = records.rbegin(); it != records.rend(); ++it)  // the root is usually the last record
+    if (!it->output.owner_before(t.impl_ptr()) && !t.impl_ptr().owner_before(it->output)) return true;
+  return false;
+}
+
+}  // namespace
+
 void backward(const Tensor& root, const Tensor& grad, bool retain_tape) {
   check(root.defined(), "backward: the root tensor is undefined");
   check(root.requires_grad(), "backward: ", describe(root),
         " does not require a gradient (no input of the ops that made it requires one)");
+  check(root.is_leaf() || on_tape(root), "backward: ", describe(root),
+        " was made by ops whose records are no longer on the tape: a previous backward() cleared them "
+        "(pass retain_tape = true to the first call to run backward twice)");
   if (grad.defined()) {
-    accumulate_grad(root, grad, "backward");
+    check(grad.shape() == root.shape() && grad.dtype() == root.dtype(), "backward: root is ", describe(root),
+          ", grad is ", describe(grad), ": they must match");
   } else {
     check(root.numel() == 1, "backward: root is ", describe(root), "; a non-scalar root needs an explicit gradient");
-    accumulate_grad(root, ones(root.shape(), root.dtype()), "backward");
   }
 
-  NoGrad no_grad;  // closures compute with ops too; they must not record
   std::vector<Record>& records = t_tape.mutable_records();
-  for (std::size_t i = records.size(); i-- > 0;) {
-    Record& r = records[i];
-    // Taken out of the slot: an intermediate's gradient is used up once its record has run
-    // (Note [Tape ownership]).
-    const Tensor gy(std::move(r.output.impl()->grad));
-    if (!gy.defined()) continue;  // nothing flowed into this record's output
-    OpScope scope(r.op, OpScope::Phase::backward);  // Note [What the profiler times] in profiler.h
-    r.backward(gy);
+  set_leaf_gradients_aside(records);
+  try {
+    accumulate_grad(root, grad.defined() ? grad : ones(root.shape(), root.dtype()), "backward");
+    NoGrad no_grad;  // closures compute with ops too; they must not record
+    for (std::size_t i = records.size(); i-- > 0;) {
+      Record& r = records[i];
+      const Tensor output = r.live_output();
+      if (!output.defined()) continue;  // nothing refers to it: no gradient can have reached it
+      // Taken out of the slot: an intermediate's gradient is used up once its record has run
+      // (Note [Tape ownership]).
+      const Tensor gy(std::move(output.impl()->grad));
+      if (!gy.defined()) continue;  // nothing flowed into this record's output
+      OpScope scope(r.op, OpScope::Phase::backward);  // Note [What the profiler times] in profiler.h
+      r.backward(gy, output);
+    }
+  } catch (...) {
+    for (const Record& r : records)  // intermediates' gradients of this pass go too
+      if (Tensor out = r.live_output(); out.defined()) out.impl()->grad.reset();
+    if (!root.is_leaf()) root.impl()->grad.reset();
+    restore_leaf_gradients();
+    t_tape.clear();
+    throw;
   }
+  merge_leaf_gradients();
   if (!retain_tape) t_tape.clear();
 }
 
@@ -113,9 +203,13 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_tape) {
 std::size_t Tape::saved_bytes() const {
   std::set<const Storage*> seen;
   std::size_t bytes = 0;
-  for (const Record& r : records_)
-    for (const Tensor& t : r.saved)
-      if (t.defined() && seen.insert(t.impl()->storage.get()).second) bytes += t.impl()->storage->bytes();
+  auto count = [&](const Tensor& t) {
+    if (t.defined() && seen.insert(t.impl()->storage.get()).second) bytes += t.impl()->storage->bytes();
+  };
+  for (const Record& r : records_) {
+    for (const Tensor& t : r.saved) count(t);
+    if (r.saves_output) count(r.live_output());
+  }
   return bytes;
 }
 
@@ -147,7 +241,11 @@ std::string human_bytes(std::size_t bytes) {
 
 std::size_t record_saved_bytes(const Record& r) {
   std::size_t bytes = 0;
-  for (const Tensor& t : r.saved) bytes += static_cast<std::size_t>(t.numel()) * dtype_size(t.dtype());
+  auto count = [&](const Tensor& t) {
+    if (t.defined()) bytes += static_cast<std::size_t>(t.numel()) * dtype_size(t.dtype());
+  };
+  for (const Tensor& t : r.saved) count(t);
+  if (r.saves_output) count(r.live_output());
   return bytes;
 }
 }  // namespace
@@ -159,10 +257,12 @@ void Tape::dump(std::ostream& out) const {
     const Record& r = records_[i];
     std::string inputs;
     for (const Tensor& t : r.inputs) inputs += cat(inputs.empty() ? "" : " ", name(t), t.shape());
-    out << "  #" << std::left << std::setw(4) << i << std::setw(14) << r.op << inputs << "  ->  " << name(r.output)
-        << r.output.shape().str();
-    if (!r.saved.empty()) {
+    const Tensor output = r.live_output();
+    out << "  #" << std::left << std::setw(4) << i << std::setw(14) << r.op << inputs << "  ->  "
+        << (output.defined() ? cat(name(output), output.shape().str()) : std::string("(freed)"));
+    if (!r.saved.empty() || r.saves_output) {
       out << "   saves";
+      if (r.saves_output && output.defined()) out << " " << name(output);
       for (const Tensor& t : r.saved) out << " " << name(t);
       out << " (" << human_bytes(record_saved_bytes(r)) << ")";
     }
@@ -187,15 +287,17 @@ void Tape::dump_dot(std::ostream& out) const {
     const Record& r = records_[i];
     const std::string op = cat("\"#", i, "\"");
     out << "  " << op << " [shape=box, style=filled, fillcolor=lightyellow, label=\"#" << i << " " << r.op;
-    if (!r.saved.empty()) out << "\\nsaves " << human_bytes(record_saved_bytes(r));
+    if (!r.saved.empty() || r.saves_output) out << "\\nsaves " << human_bytes(record_saved_bytes(r));
     out << "\"];\n";
     // tensor_node() may print a node declaration: call it before starting the edge's line.
     for (const Tensor& t : r.inputs) {
       const std::string input = tensor_node(t);
       out << "  " << input << " -> " << op << ";\n";
     }
-    const std::string output = tensor_node(r.output);
-    out << "  " << op << " -> " << output << ";\n";
+    if (const Tensor out_tensor = r.live_output(); out_tensor.defined()) {
+      const std::string output = tensor_node(out_tensor);
+      out << "  " << op << " -> " << output << ";\n";
+    }
   }
   out << "}\n";
 }

@@ -8,14 +8,26 @@
 //
 // Note [Tape ownership]
 // ~~~~~~~~~~~~~~~~~~~~~
-// A record holds its inputs, its output and its saved tensors by value (shared handles), so
-// everything backward needs stays alive until the record is dropped — even if user code lets
-// go of an intermediate. backward() clears the tape when it is done (unless asked to retain
-// it), which frees the saved tensors. A forward pass whose loss never goes through backward()
-// stays on the tape until tape().clear(): evaluate under tg::NoGrad to record nothing.
+// A record holds its inputs and its saved tensors by value (shared handles), so everything
+// backward needs stays alive until the record is dropped — even if user code lets go of an
+// intermediate. Its *output* it holds weakly: the output is alive exactly while the program (or
+// a later record, as an input) still refers to it. A closure that needs the output gets it as
+// its second argument instead of capturing it. backward() clears the tape when it is done
+// (unless asked to retain it), which frees the saved tensors.
 // The gradient slot of a tensor lives in its TensorImpl, shared by every copy of the handle.
 // Gradients of intermediates (non-leaves) are released as soon as their record has run;
 // leaves (parameters) keep theirs until zero_grad().
+//
+// Note [Records nothing can reach]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// A forward pass that never reaches backward() — evaluation without NoGrad — leaves records
+// behind. In PyTorch their memory goes when the last tensor does; here too. A record whose
+// output has died can never receive a gradient, so it is dead; dropping it releases its inputs,
+// which may kill the record before it, and so on. Records are appended in creation order, so an
+// abandoned pass sits at the end of the tape: before every new record, dead records are popped
+// from the end (amortised O(1): each record is popped once). 1,000 evaluation passes without
+// NoGrad thus hold one pass's records at most (tests/autograd/test_tape.cpp measures it).
+// A dead record below a live one waits until the live one dies or backward() clears the tape.
 //
 // Note [Thread model]
 // ~~~~~~~~~~~~~~~~~~~
@@ -31,9 +43,14 @@
 // the tape, so no saved tensor is ever overwritten while the tape needs it.
 #pragma once
 
+#include <algorithm>
+#include <algorithm>
 #include <cstddef>
 #include <initializer_list>
 #include <iosfwd>
+#include <memory>
+#include <span>
+#include <type_traits>
 #include <vector>
 
 #include "tensor/inline_function.h"
@@ -53,23 +70,44 @@ namespace tg {
 // works; it just costs one allocation.
 inline constexpr std::size_t kBackwardBytes = 96;
 
-/// Called with the gradient of the record's output; accumulates into the inputs' gradients.
-using BackwardFn = InlineFunction<void(const Tensor& grad_output), kBackwardBytes>;
+/// Called with the gradient of the record's output and the output itself (Note [Tape ownership]);
+/// accumulates into the inputs' gradients.
+using BackwardFn = InlineFunction<void(const Tensor& grad_output, const Tensor& output), kBackwardBytes>;
 
 struct Record {
   Record() {}  // user-provided, so emplace_back() does not zero-fill the closure's buffer first
   const char* op = nullptr;
   SmallVector<Tensor, 3> inputs;
-  Tensor output;
-  SmallVector<Tensor, 2> saved;  // what backward keeps alive besides inputs (for accounting)
+  std::weak_ptr<TensorImpl> output;  // weak: Note [Records nothing can reach]
+  SmallVector<Tensor, 2> saved;      // what backward keeps alive besides inputs (for accounting)
+  bool saves_output = false;         // backward reads the output (counted in saved_bytes)
   BackwardFn backward;
+
+  /// The output, or an undefined tensor once nothing refers to it any more.
+  Tensor live_output() const { return Tensor(output.lock()); }
+  bool dead() const { return output.expired(); }
 };
 
 class Tape {
  public:
   const std::vector<Record>& records() const { return records_; }
   std::size_t size() const { return records_.size(); }
-  void clear() { records_.clear(); }
+  void clear() {
+    records_.clear();
+    floor_ = 0;
+  }
+
+  /// Where the tape ends now. Records before a mark are not pruned until rewind(mark), so a
+  /// caller can append records, run backward(..., retain_tape = true) on them, and drop exactly
+  /// them again — nn/moments.cpp does, to leave its caller's tape as it found it.
+  struct Mark {
+    std::size_t size, previous_floor;
+  };
+  Mark mark();
+  /// Drops every record made since `m` and restores the pruning floor `m` raised.
+  void rewind(const Mark& m);
+  /// Pops dead records from the end (Note [Records nothing can reach]); record() calls it.
+  void drop_dead_tail();
 
   /// Bytes held by saved tensors (each storage counted once).
   std::size_t saved_bytes() const;
@@ -82,6 +120,7 @@ class Tape {
 
  private:
   std::vector<Record> records_;
+  std::size_t floor_ = 0;  // records below it are never pruned (see mark())
 };
 
 /// This thread's tape.
@@ -119,19 +158,42 @@ class TensorRef {
 bool needs_grad(std::initializer_list<TensorRef> inputs);
 
 namespace detail {
+/// The closure as a BackwardFn: called as f(gy, y), or as f(gy) if it takes one argument.
+template <class F>
+BackwardFn backward_fn(F&& f) {
+  if constexpr (std::is_invocable_v<F&, const Tensor&, const Tensor&>) return BackwardFn(std::forward<F>(f));
+  else return BackwardFn([f = std::forward<F>(f)](const Tensor& gy, const Tensor&) mutable { f(gy); });
+}
+
 /// Appends a record without its closure and returns it.
 Record& push_record(const char* op, std::initializer_list<TensorRef> inputs, const Tensor& output,
                     std::initializer_list<TensorRef> saved);
 }
 
 /// Appends a record when needs_grad(inputs); otherwise does nothing (the closure is never
-/// stored). Marks `output` as requiring a gradient.
+/// stored). Marks `output` as requiring a gradient. `saved` may list `output` (the record then
+/// holds it weakly, Note [Tape ownership]). The closure is called as backward(gy, y) or, if it
+/// takes one argument, backward(gy); it must not capture `output` itself, or the output can never
+/// die and an abandoned pass is never freed (Note [Records nothing can reach]).
 template <class F>
 void record(const char* op, std::initializer_list<TensorRef> inputs, const Tensor& output,
             std::initializer_list<TensorRef> saved, F&& backward) {
   if (!needs_grad(inputs)) return;
-  BackwardFn fn(std::forward<F>(backward));  // first: if it throws, the tape is unchanged
+  BackwardFn fn = detail::backward_fn(std::forward<F>(backward));  // first: if it throws, the tape is unchanged
   detail::push_record(op, inputs, output, saved).backward = std::move(fn);
+}
+
+/// The same for an op with any number of inputs (cat, stack): they come from a span.
+template <class F>
+void record(const char* op, std::span<const Tensor> inputs, const Tensor& output,
+            std::initializer_list<TensorRef> saved, F&& backward) {
+  const auto wants_grad = [](const Tensor& t) { return t.defined() && t.requires_grad(); };
+  if (!grad_enabled() || std::none_of(inputs.begin(), inputs.end(), wants_grad)) return;
+  BackwardFn fn = detail::backward_fn(std::forward<F>(backward));
+  Record& r = detail::push_record(op, {}, output, saved);
+  for (const Tensor& t : inputs)
+    if (t.defined()) r.inputs.push_back(t);
+  r.backward = std::move(fn);
 }
 
 /// The gradient slot of x, created zero-filled on first use. Backward kernels add into it.
@@ -145,7 +207,10 @@ void accumulate_grad(const Tensor& x, const Tensor& g, const char* op = "backwar
 void accumulate_grad(const Tensor& x, Tensor&& g, const char* op = "backward");
 
 /// Runs the tape backward from `root`. A scalar root is seeded with 1; otherwise pass
-/// `grad` of root's shape. Clears the tape afterwards unless retain_tape is true.
+/// `grad` of root's shape. Clears the tape afterwards unless retain_tape is true. A root that an
+/// op made but whose record is gone (a second backward through a cleared tape) is an error.
+/// If a closure throws, the tape is cleared and every gradient is left as it was before the call
+/// (Note [A backward that throws] in tape.cpp).
 void backward(const Tensor& root, const Tensor& grad = Tensor(), bool retain_tape = false);
 
 }  // namespace tg

@@ -6,8 +6,11 @@
 // adds the backward rule.
 //   clone  : y = copy of x                      gx += gy
 //   reshape: y = view of x with another shape   gx += gy viewed as x's shape
+//            (one extent of the new shape may be −1, inferred from the element count)
 //   rows   : y = view of rows [begin, end)      gx[begin:end] += gy
 //   to     : y = x converted to another dtype   gx += gy converted back
+#include <string>
+
 #include "autograd/tape.h"
 
 namespace tg {
@@ -25,6 +28,52 @@ Tensor Tensor::reshape(const Shape& new_shape) const {
   record("reshape", {*this}, y, {}, [x = *this](const Tensor& gy) { accumulate_grad(x, gy.reshape(x.shape()), "reshape"); });
   return y;
 }
+
+namespace {
+
+// "[-1, 5]": the extents a caller asked for, which a Shape cannot hold while one is −1.
+std::string dims_str(std::span<const std::int64_t> dims) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+// dims with its one −1 (if any) replaced by numel / (the product of the other extents).
+Shape infer_shape(const Tensor& x, std::span<const std::int64_t> dims) {
+  check(dims.size() <= Shape::kMaxDims, "reshape: ", describe(x), " as ", dims_str(dims), ": at most ",
+        Shape::kMaxDims, " dimensions are supported");
+  std::int64_t resolved[Shape::kMaxDims] = {};
+  std::int64_t known = 1;
+  int unknown = -1;  // position of the −1
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    resolved[i] = dims[i];
+    if (dims[i] == -1) {
+      check(unknown < 0, "reshape: cannot view ", describe(x), " as ", dims_str(dims),
+            ": only one extent may be -1 (the inferred one)");
+      unknown = static_cast<int>(i);
+    } else {
+      check(dims[i] >= 0, "reshape: cannot view ", describe(x), " as ", dims_str(dims), ": extent ", dims[i],
+            " is negative (only -1, for an extent to infer, is allowed)");
+      known *= dims[i];
+    }
+  }
+  if (unknown >= 0) {
+    check(known > 0, "reshape: cannot view ", describe(x), " as ", dims_str(dims),
+          ": the -1 extent is ambiguous when the others multiply to 0");
+    check(x.numel() % known == 0, "reshape: cannot view ", describe(x), " as ", dims_str(dims), ": ", x.numel(),
+          " elements are not a multiple of ", known, ", the product of the other extents");
+    resolved[unknown] = x.numel() / known;
+  }
+  return Shape(std::span<const std::int64_t>(resolved, dims.size()));
+}
+
+}  // namespace
+
+Tensor Tensor::reshape(std::initializer_list<std::int64_t> dims) const {
+  return reshape(std::span<const std::int64_t>(dims.begin(), dims.size()));
+}
+
+Tensor Tensor::reshape(std::span<const std::int64_t> dims) const { return reshape(infer_shape(*this, dims)); }
 
 Tensor Tensor::rows(std::int64_t begin, std::int64_t end) const {
   check(dim() >= 1, "rows: expected at least one dimension, got ", describe(*this));

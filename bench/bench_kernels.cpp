@@ -63,7 +63,7 @@ void bench_backward(benchmark::State& state, double bytes, const std::function<T
   {
     NoGrad no_grad;
     for (auto _ : state) {
-      record.backward(gy);
+      record.backward(gy, y);
       benchmark::ClobberMemory();
     }
   }

@@ -76,6 +76,14 @@ void ByteReader::fail_truncated(std::string_view what, std::uint64_t start, std:
                   start, ", the file ends after ", offset_ - start, cut_off_ ? " (the gzip stream is cut off)" : ""));
 }
 
+std::string ByteReader::read_rest() {
+  std::string text;
+  char buffer[1 << 16];
+  while (std::size_t n = read_some(buffer, sizeof buffer)) text.append(buffer, n);
+  check(!cut_off_, prefix(), "truncated at ", where(offset_), ": the gzip stream is cut off");
+  return text;
+}
+
 std::uint32_t ByteReader::read_be32(std::string_view what) {
   unsigned char b[4];
   read_exact(b, 4, what);

@@ -27,6 +27,8 @@ class ByteReader {
   [[noreturn]] void fail_truncated(std::string_view what, std::uint64_t start, std::uint64_t need) const;
   /// Reads up to n bytes; returns how many (fewer only at the end of the file).
   std::size_t read_some(void* dst, std::size_t n);
+  /// Everything left, e.g. a whole text file; throws when a gzip stream turns out cut off.
+  std::string read_rest();
   /// A 32-bit big-endian unsigned integer (the IDX header's byte order).
   std::uint32_t read_be32(std::string_view what);
   /// True when no byte is left.

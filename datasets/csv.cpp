@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <span>
 #include <string_view>
 
 #include "tensor/error.h"
@@ -102,7 +103,8 @@ std::vector<std::string> split_cells(std::string_view line, char delimiter, int 
   }
 }
 
-std::vector<Line> split_lines(const std::string& text, char delimiter, const Where& at) {
+// The non-blank lines after the first `skip` (which are not even split into cells).
+std::vector<Line> split_lines(const std::string& text, char delimiter, std::int64_t skip, const Where& at) {
   std::vector<Line> lines;
   int number = 0;
   for (std::size_t begin = 0; begin < text.size();) {
@@ -111,7 +113,7 @@ std::vector<Line> split_lines(const std::string& text, char delimiter, const Whe
     if (line.ends_with('\r')) line.remove_suffix(1);
     ++number;
     begin = end + 1;
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (number <= skip || line.find_first_not_of(" \t") == std::string_view::npos) continue;
     lines.push_back({number, split_cells(line, delimiter, number, at)});
   }
   return lines;
@@ -135,32 +137,58 @@ void sort_values(std::vector<std::string>& values) {
 
 CsvData read_csv(const std::string& path, const CsvOptions& options) {
   const Where at{path};
-  check(!options.label_column.empty(), "read_csv: ", path, ": no label column given (set CsvOptions::label_column)");
-  const std::vector<Line> lines = split_lines(read_text(path), options.delimiter, at);
-  check(!lines.empty(), "read_csv: ", path, ": the file is empty (expected a header row)");
+  const bool by_name = !options.label_column.empty(), by_index = options.label_index.has_value();
+  check(by_name || by_index, "read_csv: ", path,
+        ": no label column given (set CsvOptions::label_column to a name or label_index to a position)");
+  check(!(by_name && by_index), "read_csv: ", path, ": both label_column '", options.label_column,
+        "' and label_index ", options.label_index.value_or(0), " are set; give the label column one way");
+  check(options.skip_rows >= 0, "read_csv: ", path, ": skip_rows is ", options.skip_rows, "; it must be 0 or more");
+  const std::vector<Line> lines = split_lines(read_text(path), options.delimiter, options.skip_rows, at);
+  check(!lines.empty(), "read_csv: ", path, ": the file is empty",
+        options.skip_rows ? cat(" after skipping its first ", options.skip_rows, " lines") : "",
+        options.header ? " (expected a header row)" : "");
 
-  // ---- header: names, and the role each column plays ----
-  const Line& header = lines[0];
-  const std::vector<std::string>& names = header.cells;
+  // ---- column names (the header's, the caller's or positions), and the role each column plays ----
+  const Line& first = lines[0];  // the header, or the first data row
+  const std::span<const Line> rows = std::span(lines).subspan(options.header ? 1 : 0);
+  const std::string layout = cat("line ", first.number, options.header ? " (the header)" : " (the first row)");
+  const bool named_by_caller = !options.column_names.empty();
+  std::vector<std::string> names = named_by_caller ? options.column_names : first.cells;
+  if (named_by_caller) {
+    check(names.size() == first.cells.size(), at(first.number), "column_names has ", names.size(),
+          " names, but ", layout, " has ", first.cells.size(), " columns");
+  } else if (!options.header) {
+    for (std::size_t c = 0; c < names.size(); ++c) names[c] = std::to_string(c);  // as pandas' header=None
+  }
+  const std::string names_from = named_by_caller ? " in column_names" : " in the header";
   std::string all_names;
   for (std::size_t c = 0; c < names.size(); ++c) {
-    check(!names[c].empty(), at(header.number, c + 1), "empty column name in the header");
-    const auto first = std::find(names.begin(), names.end(), names[c]) - names.begin();
-    check(first == static_cast<std::ptrdiff_t>(c), at(header.number, c + 1), "duplicate column name '", names[c],
-          "' (also column ", first + 1, ")");
+    check(!names[c].empty(), at(first.number, c + 1), "empty column name", names_from);
+    const auto earlier = std::find(names.begin(), names.end(), names[c]) - names.begin();
+    check(earlier == static_cast<std::ptrdiff_t>(c), at(first.number, c + 1), "duplicate column name '", names[c],
+          "'", names_from, " (also column ", earlier + 1, ")");
     all_names += (c ? ", " : "") + names[c];
   }
   const auto find_column = [&](const std::string& name, const char* what) {
     const auto it = std::find(names.begin(), names.end(), name);
-    check(it != names.end(), at(header.number), "unknown ", what, " '", name, "'; the columns are: ", all_names);
+    check(it != names.end(), at(first.number), "unknown ", what, " '", name, "'; the columns are: ", all_names);
     return static_cast<std::size_t>(it - names.begin());
   };
+  const auto width = static_cast<std::int64_t>(names.size());
   std::vector<Column> columns(names.size());
-  const std::size_t label = find_column(options.label_column, "label column");
+  std::size_t label = 0;
+  if (by_name) {
+    label = find_column(options.label_column, "label column");
+  } else {
+    const std::int64_t index = *options.label_index;
+    check(index >= -width && index < width, at(first.number), "label_index ", index, " is out of range for the ",
+          width, " columns of ", layout, "; valid: ", -width, " to ", width - 1);
+    label = static_cast<std::size_t>(index < 0 ? index + width : index);
+  }
   columns[label].role = Role::label;
   for (const std::string& name : options.ignore_columns) {
     const std::size_t c = find_column(name, "column in ignore_columns");
-    check(c != label, at(header.number), "the label column '", name, "' is also in ignore_columns");
+    check(c != label, at(first.number), "the label column '", name, "' is also in ignore_columns");
     columns[c].role = Role::ignored;
   }
   std::vector<bool> forced_categorical(names.size(), false);
@@ -168,17 +196,16 @@ CsvData read_csv(const std::string& path, const CsvOptions& options) {
     forced_categorical[find_column(name, "column in categorical_columns")] = true;
 
   // ---- rows: rectangular, then each column's kind from its cells ----
-  const std::size_t n = lines.size() - 1;
-  check(n > 0, "read_csv: ", path, ": no data rows after the header");
-  for (std::size_t r = 1; r <= n; ++r)
-    if (lines[r].cells.size() != names.size())
-      throw Error(cat(at(lines[r].number), "ragged row: ", lines[r].cells.size(), " cells, but the header (line ",
-                      header.number, ") has ", names.size()));
+  const std::size_t n = rows.size();
+  check(n > 0, "read_csv: ", path, ": no data rows", options.header ? " after the header" : "");
+  for (const Line& row : rows)
+    if (row.cells.size() != names.size())
+      throw Error(cat(at(row.number), "ragged row: ", row.cells.size(), " cells, but ", layout, " has ", names.size()));
 
   for (std::size_t c = 0; c < names.size(); ++c) {
     Column& col = columns[c];
-    for (std::size_t r = 1; r <= n; ++r) {
-      const std::string& cell = lines[r].cells[c];
+    for (std::size_t r = 0; r < n; ++r) {
+      const std::string& cell = rows[r].cells[c];
       if (is_missing(cell)) {
         col.has_missing = true;
       } else {
@@ -193,12 +220,12 @@ CsvData read_csv(const std::string& path, const CsvOptions& options) {
   }
 
   // ---- every cell, row by row, so the first bad cell in the file is the one reported ----
-  for (std::size_t r = 1; r <= n; ++r) {
+  for (std::size_t r = 0; r < n; ++r) {
     for (std::size_t c = 0; c < names.size(); ++c) {
       const Column& col = columns[c];
-      const std::string& cell = lines[r].cells[c];
+      const std::string& cell = rows[r].cells[c];
       // The position is formatted only on failure: this loop visits every cell of the file.
-      const auto fail = [&](const auto&... parts) { throw Error(cat(at(lines[r].number, c + 1), parts...)); };
+      const auto fail = [&](const auto&... parts) { throw Error(cat(at(rows[r].number, c + 1), parts...)); };
       if (col.role == Role::ignored) continue;
       if (col.role == Role::label) {
         if (is_missing(cell))
@@ -227,14 +254,14 @@ CsvData read_csv(const std::string& path, const CsvOptions& options) {
     if (col.role == Role::ignored || (col.role == Role::label && options.label_kind == LabelKind::regression)) continue;
     if (col.role == Role::feature && col.kind == Kind::numeric) {
       double sum = 0, v = 0;
-      for (std::size_t r = 1; r <= n; ++r) sum += parse_number(lines[r].cells[c], v) ? v : 0.0;
+      for (std::size_t r = 0; r < n; ++r) sum += parse_number(rows[r].cells[c], v) ? v : 0.0;
       col.mean = col.values ? sum / static_cast<double>(col.values) : 0.0;
       first_feature[c] = static_cast<std::int64_t>(out.feature_names.size());
       out.feature_names.push_back(names[c]);
       continue;
     }
-    for (std::size_t r = 1; r <= n; ++r)
-      if (!is_missing(lines[r].cells[c])) code[c].emplace(lines[r].cells[c], 0);
+    for (std::size_t r = 0; r < n; ++r)
+      if (!is_missing(rows[r].cells[c])) code[c].emplace(rows[r].cells[c], 0);
     for (const auto& [value, unused] : code[c]) col.categories.push_back(value);
     sort_values(col.categories);
     for (std::size_t k = 0; k < col.categories.size(); ++k) code[c][col.categories[k]] = static_cast<std::int64_t>(k);
@@ -247,13 +274,13 @@ CsvData read_csv(const std::string& path, const CsvOptions& options) {
     if (col.has_missing) out.feature_names.push_back(names[c] + "=" + kMissingCategory);
   }
 
-  const auto rows = static_cast<std::int64_t>(n), width = static_cast<std::int64_t>(out.feature_names.size());
-  out.features = zeros({rows, width}, DType::float32);
+  const auto count = static_cast<std::int64_t>(n), features = static_cast<std::int64_t>(out.feature_names.size());
+  out.features = zeros({count, features}, DType::float32);
   const bool regression = options.label_kind == LabelKind::regression;
-  out.labels = empty({rows}, regression ? DType::float32 : DType::int64);
-  for (std::int64_t i = 0; i < rows; ++i) {
-    const std::vector<std::string>& cells = lines[static_cast<std::size_t>(i) + 1].cells;
-    float* x = out.features.data<float>() + i * width;
+  out.labels = empty({count}, regression ? DType::float32 : DType::int64);
+  for (std::int64_t i = 0; i < count; ++i) {
+    const std::vector<std::string>& cells = rows[static_cast<std::size_t>(i)].cells;
+    float* x = out.features.data<float>() + i * features;
     for (std::size_t c = 0; c < names.size(); ++c) {
       const Column& col = columns[c];
       const std::string& cell = cells[c];

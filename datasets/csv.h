@@ -1,8 +1,16 @@
-// Tabular data from a CSV file with a header row (the UCI comparison reads its data sets here).
+// Tabular data from a CSV file (the UCI comparison reads its data sets here).
+//
+// Layout: CsvOptions::skip_rows lines at the top are not read at all; then comes a header row of
+// column names (unless header is false), then one row per example. Columns are named by the header,
+// by CsvOptions::column_names (which replace the header's names when both are there), or, with
+// neither, by their 0-based position "0", "1", ... as pandas names them. scikit-learn's bundled
+// CSVs, say, start with a count line ("150,4,setosa,versicolor,virginica") and carry the class id in
+// the last column: {.label_index = -1, .skip_rows = 1, .header = false} reads them.
 //
 // Each column is one of:
-//   label       — the column named by CsvOptions::label_column. Classification: each distinct value
-//                 becomes a class id, in sorted order of the values. Regression: a number.
+//   label       — the column named by CsvOptions::label_column, or at label_index. Classification:
+//                 each distinct value becomes a class id, in sorted order of the values. Regression: a
+//                 number.
 //   numeric     — more than half of its non-missing cells are numbers; it gives one feature.
 //   categorical — otherwise, or when listed in categorical_columns; one-hot encoded, one feature
 //                 "name=value" per distinct value, in sorted order.
@@ -12,6 +20,8 @@
 // and tabs; blank lines are skipped; the file may be gzip-compressed.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,12 +41,19 @@ enum class MissingValues { error, fill };
 inline constexpr const char* kMissingCategory = "<missing>";
 
 struct CsvOptions {
-  std::string label_column;  ///< required, by header name
+  // ---- the label: by name or by position, exactly one of the two ----
+  std::string label_column = {};                 ///< by name (the header's, or column_names')
+  std::optional<std::int64_t> label_index = {};  ///< by 0-based position; negative counts from the end (-1: last)
   LabelKind label_kind = LabelKind::classification;
-  MissingValues missing = MissingValues::error;
+  // ---- the file's layout ----
+  std::int64_t skip_rows = 0;  ///< lines at the top that are not read at all, blank or not (a count line)
+  bool header = true;          ///< false: the first line read is already data
+  std::vector<std::string> column_names = {};  ///< one name per column; replaces the header's names if any
   char delimiter = ',';
-  std::vector<std::string> categorical_columns;  ///< one-hot even when the values are numbers
-  std::vector<std::string> ignore_columns;       ///< dropped, e.g. an id column
+  // ---- cells ----
+  MissingValues missing = MissingValues::error;
+  std::vector<std::string> categorical_columns = {};  ///< one-hot even when the values are numbers
+  std::vector<std::string> ignore_columns = {};       ///< dropped, e.g. an id column
 };
 
 struct CsvData {
@@ -47,7 +64,8 @@ struct CsvData {
   Dataset dataset() const { return {features, labels}; }
 };
 
-/// Reads and encodes the whole file, or throws "read_csv: <path>:<line>:<column>: <problem>".
+/// Reads and encodes the whole file, or throws "read_csv: <path>:<line>:<column>: <problem>" (line and
+/// column are 1-based and count every line of the file, skipped and blank ones too).
 CsvData read_csv(const std::string& path, const CsvOptions& options);
 
 }  // namespace tg

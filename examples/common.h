@@ -1,46 +1,19 @@
-// Helpers the example programs share: scoring a classifier, and drawing a plot with one of the
-// matplotlib scripts in tools/. Header-only; examples only (the library has no use for them).
+// Helpers the example programs share: drawing a plot with one of the matplotlib scripts in tools/.
+// Header-only; examples only (the library has no use for them). Scoring a classifier is the
+// library's tg::evaluate (train/evaluate.h).
 #pragma once
 
 #include <sys/wait.h>
 
-#include <algorithm>
-#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include "datasets/dataset.h"
 #include "tapegrad.h"
 
 namespace tg::examples {
-
-struct Score {
-  double loss = 0, accuracy = 0;  ///< mean cross-entropy, fraction classified correctly
-};
-
-/// Mean cross-entropy and accuracy of `model` on `data`, in eval mode (BN uses its running
-/// statistics) and without a tape, `chunk` examples at a time; the model is left in train mode.
-inline Score evaluate_classifier(nn::Module& model, const Dataset& data, std::int64_t chunk = 1000) {
-  NoGrad no_grad;
-  model.eval();
-  const std::int64_t n = data.size();
-  double loss_sum = 0;
-  std::int64_t correct = 0;
-  for (std::int64_t begin = 0; begin < n; begin += chunk) {
-    const std::int64_t end = std::min(begin + chunk, n);
-    const Tensor labels = data.labels.rows(begin, end);
-    const Tensor logits = model(data.features.rows(begin, end));
-    loss_sum += cross_entropy(logits, labels, Reduction::sum).item();
-    const Tensor predicted = argmax(logits, 1);
-    for (std::int64_t i = 0; i < end - begin; ++i)
-      correct += predicted.data<std::int64_t>()[i] == labels.data<std::int64_t>()[i];
-  }
-  model.train();
-  return {loss_sum / static_cast<double>(n), static_cast<double>(correct) / static_cast<double>(n)};
-}
 
 /// s in single quotes for /bin/sh, embedded single quotes escaped.
 inline std::string shell_quote(const std::string& s) {

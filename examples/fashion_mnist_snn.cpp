@@ -181,7 +181,7 @@ int run_evaluate(const std::string& checkpoint) {
   auto model = build_model(stored.arch, 0);
   const optim::TrainingState state = optim::load_checkpoint(checkpoint, *model, nullptr);
   const Dataset test = scaler.transform(load_fashion_mnist(Split::test));
-  const examples::Score score = examples::evaluate_classifier(*model, test);
+  const Evaluation score = evaluate(*model, test);
   std::printf("checkpoint: %s  (hidden %s, dropout %g, input_dropout %g)\n", checkpoint.c_str(),
               hidden_str(stored.arch.hidden).c_str(), stored.arch.dropout, stored.arch.input_dropout);
   for (const auto& [name, value] : state.metrics)
@@ -223,7 +223,7 @@ int run_train(const Options& o) {
   optim::Progress progress("fmnist snn", o.epochs, loader.num_batches(), o.batch_size);
   std::int64_t steps = 0;
   Tensor x;
-  examples::Score last_valid;  // the held-out score after the latest epoch (validation runs)
+  Evaluation last_valid;  // the held-out score after the latest epoch (validation runs)
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
     const double lr = optimizer.lr();
     double total = 0;
@@ -250,7 +250,7 @@ int run_train(const Options& o) {
     std::vector<std::string> row{std::to_string(epoch + 1), optim::MetricsLog::number(lr),
                                  optim::MetricsLog::number(train_loss), "", "", ""};
     if (validating) {
-      const examples::Score s = examples::evaluate_classifier(*model, held_out);
+      const Evaluation s = evaluate(*model, held_out);
       last_valid = s;
       summary += cat("  valid_loss ", s.loss, "  valid_acc ", s.accuracy);
       row[3] = optim::MetricsLog::number(s.loss), row[4] = optim::MetricsLog::number(s.accuracy);
@@ -262,7 +262,7 @@ int run_train(const Options& o) {
 
   // A validation run has just scored the held-out part after its last epoch; a final run scores
   // the test set once, here.
-  const examples::Score final_score = validating ? last_valid : examples::evaluate_classifier(*model, held_out);
+  const Evaluation final_score = validating ? last_valid : evaluate(*model, held_out);
   const double wall = seconds_since(start);
   const std::string checkpoint = o.checkpoint.empty() ? (fs::path(o.out) / "model.npz").string() : o.checkpoint;
   if (fs::path(checkpoint).has_parent_path()) fs::create_directories(fs::path(checkpoint).parent_path());

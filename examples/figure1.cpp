@@ -183,7 +183,7 @@ Curve run(Model kind, int depth, const Data& data, const Options& o, optim::Metr
   Curve curve{kind, depth, {}};
   auto log_epoch = [&](int epoch) {
     const double train_loss = training_mode_loss(*model, data.train);
-    const examples::Score valid = examples::evaluate_classifier(*model, data.valid, kEvalBatch);
+    const Evaluation valid = evaluate(*model, data.valid, kEvalBatch);
     curve.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     curve.train_loss.push_back(train_loss);
     log.record({model_name(kind), std::to_string(depth), std::to_string(epoch), optim::MetricsLog::number(train_loss),

@@ -54,15 +54,15 @@ std::vector<double> grad_values(const Tensor& x) {
 // backward passes below retain the tape, so records the caller made before stay intact.
 class TapeScope {
  public:
-  explicit TapeScope(const char* who) : start_(tape().size()) {
+  explicit TapeScope(const char* who) : mark_(tape().mark()) {
     check(grad_enabled(), who, ": needs gradient recording, but it is called inside a NoGrad scope");
   }
-  ~TapeScope() { tape().mutable_records().resize(start_); }
+  ~TapeScope() { tape().rewind(mark_); }
   TapeScope(const TapeScope&) = delete;
   TapeScope& operator=(const TapeScope&) = delete;
 
  private:
-  std::size_t start_;
+  Tape::Mark mark_;
 };
 
 /// ∂/∂a and ∂/∂b of `first` then of `second` (elementwise), by two backward passes.

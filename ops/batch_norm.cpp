@@ -14,161 +14,119 @@
 //             (two-pass variance; x − mean is formed before scaling, never x·scale − mean·scale).
 //             The composite would make ~8 temporaries of x's size and 8 records per layer.
 //
-// Note [Per-feature sums]
-// ~~~~~~~~~~~~~~~~~~~~~~~
-// Every sum here runs over the batch for one feature. The kernels take a block of adjacent
-// features (columns) and walk its rows in order 0, 1, …, B−1, adding each row slice into one
-// accumulator per feature (a [width] array, SIMD lanes across features). Memory is thus read
-// row after row, as it lies — walking one column block down all rows instead touches a new
-// page per row and ran ~5× slower on [4096, 1024].
-// Work is split across threads by feature, never by row, so each feature's sum is the same
-// sequence of additions for any thread count. parallel_for's blocks start at multiples of 16,
-// so a feature also lands in the same SIMD lane or scalar tail; and the tail uses the same
-// formula (std::fma where the vector code uses fma), so the bits match either way.
+// Every sum here runs over the batch for one feature: reduce_columns (Note [Per-feature sums] in
+// ops/reduction.h), split across threads by feature, never by row, so each feature's sum is the
+// same sequence of additions for any thread count.
 #include <algorithm>
 #include <cmath>
-#include <type_traits>
-#include <xsimd/xsimd.hpp>
 
-#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/norm.h"
+#include "ops/norm_common.h"
+#include "ops/reduction.h"
+#include "tensor/parallel.h"
 
 namespace tg::kernels {
 
 // Columns [0, width) of a row-major block whose rows are `stride` elements apart. Optional
-// per-feature arrays are null when absent. Rows are walked in order (Note [Per-feature sums]).
+// per-feature arrays are null when absent.
 
-// out[j] = op(a[j], b[j], j) for j < width: SIMD batches, then a scalar tail with the same op
-// (op is generic: it gets batches or scalars).
-template <class T, class Op>
-void row_op(T* out, const T* a, const T* b, std::int64_t width, Op op) {
-  using B = xsimd::batch<T>;
-  std::int64_t j = 0;
-  for (; j + static_cast<std::int64_t>(B::size) <= width; j += B::size)
-    op(B::load_unaligned(a + j), B::load_unaligned(b + j), j).store_unaligned(out + j);
-  for (; j < width; ++j) out[j] = op(a[j], b[j], j);
-}
-
-// Feature j of a per-feature array, as a batch V or a scalar V.
-template <class V, class T>
-V at(const T* p, std::int64_t j) {
-  if constexpr (std::is_same_v<V, T>) return p[j];
-  else return V::load_unaligned(p + j);
-}
-
-// fma(a, b, c) for batches and scalars alike.
-template <class V>
-V fused(const V& a, const V& b, const V& c) {
-  if constexpr (std::is_floating_point_v<V>) return std::fma(a, b, c);
-  else return xsimd::fma(a, b, c);
-}
-
-// Batch mean, biased variance (two passes) and inv_std = 1/sqrt(var + eps) of each column.
-template <class T>
+/// Batch mean, biased variance (two passes) and inv_std = 1/sqrt(var + eps) of each column.
+template <class Arch, class T>
 void batch_norm_statistics(const T* x, std::int64_t rows, std::int64_t stride, std::int64_t width, T eps, T* mean,
                            T* var, T* inv_std) {
-  const T n = static_cast<T>(rows);
-  std::fill(mean, mean + width, T(0));
-  for (std::int64_t i = 0; i < rows; ++i)
-    row_op(mean, mean, x + i * stride, width, [](auto acc, auto v, std::int64_t) { return acc + v; });
-  for (std::int64_t j = 0; j < width; ++j) mean[j] = mean[j] / n;
-  std::fill(var, var + width, T(0));
-  for (std::int64_t i = 0; i < rows; ++i)
-    row_op(var, var, x + i * stride, width, [mean](auto acc, auto v, std::int64_t j) {
-      const auto d = v - at<decltype(v)>(mean, j);
-      return fused(d, d, acc);
-    });
-  for (std::int64_t j = 0; j < width; ++j) {
-    var[j] = var[j] / n;
-    inv_std[j] = T(1) / std::sqrt(var[j] + eps);
-  }
+  using B = simd::Batch<T, Arch>;
+  const B n(static_cast<T>(rows)), e(eps);
+  reduce_columns<Arch, T>(
+      rows, width, B(T(0)), [&](const B& acc, std::int64_t r, const auto& c) { return acc + c.load(x + r * stride); },
+      [&](const auto& c, const B& acc) { c.store(mean, acc / n); });
+  reduce_columns<Arch, T>(
+      rows, width, B(T(0)),
+      [&](const B& acc, std::int64_t r, const auto& c) {
+        const B d = c.load(x + r * stride) - c.load(mean);
+        return xsimd::fma(d, d, acc);
+      },
+      [&](const auto& c, const B& acc) {
+        const B v = acc / n;
+        c.store(var, v);
+        c.store(inv_std, B(T(1)) / xsimd::sqrt(v + e));
+      });
 }
+TG_KERNEL(batch_norm_statistics)
 
-// y = (x − mean)·(γ·inv_std) + β.
-template <class T>
+/// y = (x − mean)·(γ·inv_std) + β.
+template <class Arch, class T>
 void batch_norm_forward(const T* x, const T* mean, const T* inv_std, const T* weight, const T* bias,
                         std::int64_t rows, std::int64_t stride, std::int64_t width, T* y) {
-  for (std::int64_t i = 0; i < rows; ++i) {
-    const T* xr = x + i * stride;
-    row_op(y + i * stride, xr, xr, width, [=](auto v, auto, std::int64_t j) {
-      using V = decltype(v);
-      const V s = at<V>(inv_std, j), scale = weight ? at<V>(weight, j) * s : s;
-      return fused(v - at<V>(mean, j), scale, bias ? at<V>(bias, j) : V(T(0)));
-    });
-  }
+  using B = simd::Batch<T, Arch>;
+  const auto gamma = optional_source(weight, kOne<T>), beta = optional_source(bias, kZero<T>);
+  for (std::int64_t i = 0; i < rows; ++i)
+    simd::map<Arch>(width, [](const B& v, const B& m, const B& s, const B& g, const B& b) {
+      return xsimd::fma(v - m, g * s, b);
+    }, y + i * stride, x + i * stride, mean, inv_std, gamma, beta);
 }
+TG_KERNEL(batch_norm_forward)
 
-// With x̂ = (x − mean)·inv_std: gγ += Σ gy·x̂, gβ += Σ gy, and
-// gx += γ·inv_std·(gy − c1 − x̂·c2) with (c1, c2) = (Σgy, Σgy·x̂)/B under batch statistics, else 0.
-// `scratch` holds 2·width values: the two sums, then c1 and c2.
+/// One block of features of batch_norm's backward: pointers start at the block's first
+/// feature; weight, gx, gweight and gbias are null when absent.
 template <class T>
-void batch_norm_backward(const T* x, const T* gy, const T* mean, const T* inv_std, const T* weight,
-                         bool batch_statistics, std::int64_t rows, std::int64_t stride, std::int64_t width, T* gx,
-                         T* gweight, T* gbias, T* scratch) {
-  T *sum_gy = scratch, *sum_gy_xhat = scratch + width;
-  std::fill(scratch, scratch + 2 * width, T(0));
-  for (std::int64_t i = 0; i < rows; ++i) {
-    const T* xr = x + i * stride;
-    row_op(sum_gy, sum_gy, gy + i * stride, width, [](auto acc, auto g, std::int64_t) { return acc + g; });
-    row_op(sum_gy_xhat, sum_gy_xhat, gy + i * stride, width, [=](auto acc, auto g, std::int64_t j) {
-      using V = decltype(g);
-      return fused(g, (at<V>(xr, j) - at<V>(mean, j)) * at<V>(inv_std, j), acc);
-    });
-  }
-  for (std::int64_t j = 0; j < width; ++j) {
-    if (gweight) gweight[j] = gweight[j] + sum_gy_xhat[j];
-    if (gbias) gbias[j] = gbias[j] + sum_gy[j];
-  }
-  if (!gx) return;
-  const T n = static_cast<T>(rows);
-  T *c1 = sum_gy, *c2 = sum_gy_xhat;
-  for (std::int64_t j = 0; j < width; ++j) {
-    c1[j] = batch_statistics ? sum_gy[j] / n : T(0);
-    c2[j] = batch_statistics ? sum_gy_xhat[j] / n : T(0);
-  }
-  for (std::int64_t i = 0; i < rows; ++i) {
-    const T *xr = x + i * stride, *gr = gy + i * stride;
-    row_op(gx + i * stride, gx + i * stride, gr, width, [=](auto acc, auto g, std::int64_t j) {
-      using V = decltype(g);
-      const V s = at<V>(inv_std, j), scale = weight ? at<V>(weight, j) * s : s;
-      const V xhat = (at<V>(xr, j) - at<V>(mean, j)) * s;
-      return fused(scale, fused(-xhat, at<V>(c2, j), g - at<V>(c1, j)), acc);
-    });
+struct BatchNormBackward {
+  const T *x, *gy, *mean, *inv_std, *weight;
+  std::int64_t rows, stride, width;
+  T *gx, *gweight, *gbias;
+  bool batch_statistics;  ///< training mode: mean and inv_std depend on x
+};
+
+/// With x̂ = (x − mean)·inv_std: gγ += Σ gy·x̂, gβ += Σ gy, and
+/// gx += γ·inv_std·(gy − c1 − x̂·c2) with (c1, c2) = (Σgy, Σgy·x̂)/B under batch statistics, else 0.
+/// `scratch` holds 2·width values for c1 and c2.
+template <class Arch, class T>
+void batch_norm_backward(const BatchNormBackward<T>& p, T* scratch) {
+  using B = simd::Batch<T, Arch>;
+  struct Sums {
+    B gy, gy_xhat;
+  };
+  T *c1 = scratch, *c2 = scratch + p.width;
+  const B scale(p.batch_statistics ? T(1) / static_cast<T>(p.rows) : T(0));
+  reduce_columns<Arch, T>(
+      p.rows, p.width, Sums{B(T(0)), B(T(0))},
+      [&](const Sums& acc, std::int64_t r, const auto& c) {
+        const B g = c.load(p.gy + r * p.stride), xhat = (c.load(p.x + r * p.stride) - c.load(p.mean)) * c.load(p.inv_std);
+        return Sums{acc.gy + g, xsimd::fma(g, xhat, acc.gy_xhat)};
+      },
+      [&](const auto& c, const Sums& acc) {
+        if (p.gweight) c.store(p.gweight, c.load(p.gweight) + acc.gy_xhat);
+        if (p.gbias) c.store(p.gbias, c.load(p.gbias) + acc.gy);
+        c.store(c1, acc.gy * scale);
+        c.store(c2, acc.gy_xhat * scale);
+      });
+  if (!p.gx) return;
+  const auto gamma = optional_source(p.weight, kOne<T>);
+  for (std::int64_t i = 0; i < p.rows; ++i) {
+    T* gx_row = p.gx + i * p.stride;
+    simd::map<Arch>(p.width, [](const B& v, const B& g, const B& m, const B& s, const B& w, const B& a, const B& b,
+                                const B& acc) {
+      const B xhat = (v - m) * s;
+      return xsimd::fma(w * s, xsimd::fma(-xhat, b, g - a), acc);
+    }, gx_row, p.x + i * p.stride, p.gy + i * p.stride, p.mean, p.inv_std, gamma, c1, c2, gx_row);
   }
 }
+TG_KERNEL(batch_norm_backward)
 
 }  // namespace tg::kernels
 
+#if TG_OP_PASS
 namespace tg {
-namespace {
-
-// Pointer to feature j of an optional per-feature array (null stays null).
-template <class T>
-T* column(T* p, std::int64_t j) {
-  return p ? p + j : nullptr;
-}
-template <class T>
-T* data_or_null(const Tensor& t) {
-  return t.defined() ? t.data<T>() : nullptr;
-}
-
-}  // namespace
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                   const Tensor& bias, bool training, double momentum, double eps) {
+  check_float_tensor(x, "batch_norm");
   check(x.dim() == 2, "batch_norm: x is ", describe(x), ": expected [batch, features]");
   const std::int64_t batch = x.size(0), features = x.size(1);
-  auto check_per_feature = [&](const Tensor& t, const char* name) {
-    if (!t.defined()) return;
-    check(t.shape() == Shape{features}, "batch_norm: x is ", x.shape(), ", ", name, " is ", t.shape(), ": expected [",
-          features, "]");
-    check(t.dtype() == x.dtype(), "batch_norm: x is ", describe(x), ", ", name, " is ", describe(t), ": dtypes differ");
-  };
-  check_per_feature(running_mean, "running_mean");
-  check_per_feature(running_var, "running_var");
-  check_per_feature(weight, "weight");
-  check_per_feature(bias, "bias");
+  check_per_feature("batch_norm", x, features, running_mean, "running_mean");
+  check_per_feature("batch_norm", x, features, running_var, "running_var");
+  check_per_feature("batch_norm", x, features, weight, "weight");
+  check_per_feature("batch_norm", x, features, bias, "bias");
   check(running_mean.defined() == running_var.defined(), "batch_norm: running_mean is ",
         describe(running_mean), " but running_var is ",
         describe(running_var), ": pass both or neither");
@@ -180,16 +138,17 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   check(eps >= 0, "batch_norm: eps ", eps, " is negative");
 
   Tensor y = empty_like(x), mean = empty({features}, x.dtype()), inv_std = empty({features}, x.dtype());
-  dispatch(x.dtype(), "batch_norm", [&]<class T>() {
+  dispatch(x.dtype(), "batch_norm", [&]<class T>() { simd::with_isa([&]<class Arch>() {
     const T *xs = x.data<T>(), *w = data_or_null<T>(weight), *b = data_or_null<T>(bias);
     T *m = mean.data<T>(), *s = inv_std.data<T>();
     if (training) {
       Tensor var = empty({features}, x.dtype());
       T* v = var.data<T>();
       parallel_for(features, [&](std::int64_t f0, std::int64_t f1) {
-        kernels::batch_norm_statistics(xs + f0, batch, features, f1 - f0, static_cast<T>(eps), m + f0, v + f0, s + f0);
-        kernels::batch_norm_forward(xs + f0, m + f0, s + f0, column(w, f0), column(b, f0), batch, features, f1 - f0,
-                                    y.data<T>() + f0);
+        kernels::batch_norm_statistics<Arch>(xs + f0, batch, features, f1 - f0, static_cast<T>(eps), m + f0, v + f0,
+                                             s + f0);
+        kernels::batch_norm_forward<Arch>(xs + f0, m + f0, s + f0, column(w, f0), column(b, f0), batch, features, f1 - f0,
+                                          y.data<T>() + f0);
       }, 3 * batch);
       if (running_mean.defined()) {  // in place, unrecorded: buffers, not parameters
         T *rm = running_mean.data<T>(), *rv = running_var.data<T>();
@@ -206,11 +165,11 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
         s[j] = T(1) / std::sqrt(rv[j] + static_cast<T>(eps));
       }
       parallel_for(features, [&](std::int64_t f0, std::int64_t f1) {
-        kernels::batch_norm_forward(xs + f0, m + f0, s + f0, column(w, f0), column(b, f0), batch, features, f1 - f0,
-                                    y.data<T>() + f0);
+        kernels::batch_norm_forward<Arch>(xs + f0, m + f0, s + f0, column(w, f0), column(b, f0), batch, features, f1 - f0,
+                                          y.data<T>() + f0);
       }, batch);
     }
-  });
+  }); });
 
   record("batch_norm", {x, weight, bias}, y, {mean, inv_std},
                 [x, weight, bias, mean, inv_std, training](const Tensor& gy) {
@@ -218,18 +177,23 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     Tensor gx = x.requires_grad() ? grad_of(x) : Tensor();
     Tensor gw = weight.defined() && weight.requires_grad() ? grad_of(weight) : Tensor();
     Tensor gb = bias.defined() && bias.requires_grad() ? grad_of(bias) : Tensor();
-    Tensor scratch = empty({2, features}, x.dtype());  // per-feature sums; each thread owns its columns
-    dispatch(x.dtype(), "batch_norm", [&]<class T>() {
+    Tensor scratch = empty({2, features}, x.dtype());  // c1 and c2; each thread owns its columns
+    dispatch(x.dtype(), "batch_norm", [&]<class T>() { simd::with_isa([&]<class Arch>() {
       const T* w = data_or_null<T>(weight);
       T *gxs = data_or_null<T>(gx), *gws = data_or_null<T>(gw), *gbs = data_or_null<T>(gb);
       parallel_for(features, [&](std::int64_t f0, std::int64_t f1) {
-        kernels::batch_norm_backward(x.data<T>() + f0, gy.data<T>() + f0, mean.data<T>() + f0, inv_std.data<T>() + f0,
-                                     column(w, f0), training, batch, features, f1 - f0, column(gxs, f0),
-                                     column(gws, f0), column(gbs, f0), scratch.data<T>() + 2 * f0);
+        const kernels::BatchNormBackward<T> block{
+            .x = x.data<T>() + f0, .gy = gy.data<T>() + f0, .mean = mean.data<T>() + f0,
+            .inv_std = inv_std.data<T>() + f0, .weight = column(w, f0),
+            .rows = batch, .stride = features, .width = f1 - f0,
+            .gx = column(gxs, f0), .gweight = column(gws, f0), .gbias = column(gbs, f0),
+            .batch_statistics = training};
+        kernels::batch_norm_backward<Arch>(block, scratch.data<T>() + 2 * f0);
       }, 3 * batch);
-    });
+    }); });
   });
   return y;
 }
 
 }  // namespace tg
+#endif

@@ -10,30 +10,41 @@
 //   fused   : every training step ends here; the composite log_softmax → nll_loss writes and
 //             saves a [batch, classes] tensor and walks it three more times. The composite is
 //             the test oracle.
-#include <xsimd/xsimd.hpp>
-
-#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/loss.h"
 #include "ops/loss_common.h"
+#include "ops/softmax_kernels.h"
+#include "tensor/parallel.h"
 
 namespace tg::kernels {
 
-/// One row: gx[c] += s · exp((x[c] − m) − l), then gx[label] −= s.
-template <class T>
-void cross_entropy_backward(const T* x, T m, T l, std::int64_t label, T s, T* gx, std::int64_t n) {
-  using B = xsimd::batch<T>;
-  std::int64_t i = 0;
-  for (; i + static_cast<std::int64_t>(B::size) <= n; i += B::size) {
-    const B p = xsimd::exp((B::load_unaligned(x + i) - B(m)) - B(l));
-    xsimd::fma(B(s), p, B::load_unaligned(gx + i)).store_unaligned(gx + i);
+/// Rows [0, rows) of logits x [rows, classes]: m = row max, l = log Σ exp(x − m) and
+/// loss = l − (x[label] − m).
+template <class Arch, class T>
+void cross_entropy_forward(const T* x, const std::int64_t* label, std::int64_t rows, std::int64_t classes, T* m, T* l,
+                           T* loss) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const T* row = x + r * classes;
+    m[r] = row_max<Arch>(row, classes);
+    l[r] = log_sum_exp_shifted<Arch>(row, m[r], classes);
+    loss[r] = l[r] - (row[label[r]] - m[r]);
   }
-  for (; i < n; ++i) gx[i] += s * std::exp((x[i] - m) - l);
+}
+TG_KERNEL(cross_entropy_forward)
+
+/// One row: gx[c] += s · exp((x[c] − m) − l), then gx[label] −= s.
+template <class Arch, class T>
+void cross_entropy_backward(const T* x, T m, T l, std::int64_t label, T s, T* gx, std::int64_t n) {
+  using B = simd::Batch<T, Arch>;
+  const B mb(m), lb(l), sb(s);
+  simd::map<Arch>(n, [&](const B& v, const B& g) { return xsimd::fma(sb, xsimd::exp((v - mb) - lb), g); }, gx, x, gx);
   gx[label] -= s;
 }
+TG_KERNEL(cross_entropy_backward)
 
 }  // namespace tg::kernels
 
+#if TG_OP_PASS
 namespace tg {
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels, Reduction reduction) {
@@ -42,19 +53,14 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels, Reduction reduc
   Tensor shift = empty({batch}, logits.dtype()), log_sum = empty({batch}, logits.dtype());
   Tensor losses = empty({batch}, logits.dtype());
   dispatch(logits.dtype(), "cross_entropy", [&]<class T>() {
-    const T* x = logits.data<T>();
-    const std::int64_t* label = labels.data<std::int64_t>();
-    T* m = shift.data<T>();
-    T* l = log_sum.data<T>();
-    T* loss = losses.data<T>();
-    parallel_for(batch, [&](std::int64_t b, std::int64_t e) {
-      for (std::int64_t r = b; r < e; ++r) {
-        const T* row = x + r * classes;
-        m[r] = kernels::row_max(row, classes);
-        l[r] = kernels::log_sum_exp_shifted(row, m[r], classes);
-        loss[r] = l[r] - (row[label[r]] - m[r]);
-      }
-    }, classes * 8);
+    simd::with_isa([&]<class Arch>() {
+      const T* x = logits.data<T>();
+      const std::int64_t* label = labels.data<std::int64_t>();
+      parallel_for(batch, [&](std::int64_t b, std::int64_t e) {
+        kernels::cross_entropy_forward<Arch>(x + b * classes, label + b, e - b, classes, shift.data<T>() + b,
+                                             log_sum.data<T>() + b, losses.data<T>() + b);
+      }, classes * 8);
+    });
   });
   Tensor y = reduce_losses(losses, reduction);
   record("cross_entropy", {logits, labels}, y, {shift, log_sum}, [logits, labels, shift, log_sum, reduction](const Tensor& gy) {
@@ -62,21 +68,24 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels, Reduction reduc
     const std::int64_t batch = logits.size(0), classes = logits.size(1);
     const double scale = reduction_scale(reduction, batch);
     dispatch(logits.dtype(), "cross_entropy", [&]<class T>() {
-      const T* x = logits.data<T>();
-      const T* m = shift.data<T>();
-      const T* l = log_sum.data<T>();
-      const T* g = gy.data<T>();
-      const std::int64_t* label = labels.data<std::int64_t>();
-      T* d = gx.data<T>();
-      parallel_for(batch, [&](std::int64_t b, std::int64_t e) {
-        for (std::int64_t r = b; r < e; ++r) {
-          const T s = static_cast<T>(scale * g[reduction == Reduction::none ? r : 0]);
-          kernels::cross_entropy_backward(x + r * classes, m[r], l[r], label[r], s, d + r * classes, classes);
-        }
-      }, classes * 8);
+      simd::with_isa([&]<class Arch>() {
+        const T* x = logits.data<T>();
+        const T* m = shift.data<T>();
+        const T* l = log_sum.data<T>();
+        const T* g = gy.data<T>();
+        const std::int64_t* label = labels.data<std::int64_t>();
+        T* d = gx.data<T>();
+        parallel_for(batch, [&](std::int64_t b, std::int64_t e) {
+          for (std::int64_t r = b; r < e; ++r) {
+            const T s = static_cast<T>(scale * g[reduction == Reduction::none ? r : 0]);
+            kernels::cross_entropy_backward<Arch>(x + r * classes, m[r], l[r], label[r], s, d + r * classes, classes);
+          }
+        }, classes * 8);
+      });
     });
   });
   return y;
 }
 
 }  // namespace tg
+#endif

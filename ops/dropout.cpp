@@ -1,82 +1,89 @@
-// Dropout (Srivastava et al. 2014), inverted: the scaling happens at training time.
+// Dropout (Srivastava et al. 2014), inverted — and the masked affine map it shares with
+// alpha-dropout (alpha_dropout.cpp).
 //   forward : y = x·m/(1−p),  m ~ Bernoulli(1−p), drawn per element     (training)
 //             y = x, the very same tensor, and nothing is recorded        (eval)
 //   backward: gx += gy·m/(1−p)
-//   saves   : the scaled mask s = m/(1−p) as a tensor of x's dtype (0 or 1/(1−p)): it *is* the
+//   saves   : the gain g = m/(1−p) as a tensor of x's dtype (0 or 1/(1−p)): it *is* the
 //             derivative, so backward is one multiply-add. x is not kept alive.
 //   fused   : dropout sits on every hidden layer of the networks it regularises; a composite
 //             (bernoulli, mul, mul_scalar) would make two temporaries of x's size.
 //
-// Element i of the mask is uniform_at(seed, first + i) < 1−p, where `first` is reserved with
-// gen.advance(numel): the mask is the same for any thread count and equals
-// bernoulli(x.shape(), 1−p, gen) from the same generator state (Note [Counter-based randomness]).
-// In eval mode the generator is not advanced.
+// Both dropouts are one masked affine map: with d_i = [u_i < keep],
+//     g_i = d_i · kept_gain,    y_i = g_i·x_i + (d_i ? kept_shift : dropped_value),   gx += gy·g
+// — dropout is (1/(1−p), 0, 0), alpha-dropout (a, b, a·α' + b). Element i's uniform is
+// uniform_at(seed, first + i), where `first` is reserved with gen.advance(numel): the mask is the
+// same for any thread count and equals bernoulli(x.shape(), keep, gen) from the same generator
+// state (Note [Counter-based randomness]). In eval mode the generator is not advanced.
 #include <algorithm>
-#include <cmath>
-#include <xsimd/xsimd.hpp>
 
-#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/dropout.h"
+#include "tensor/parallel.h"
+#include "tensor/simd.h"
 
 namespace tg::kernels {
 
-// mask[i] = kept_value where the element is kept, else 0. One Philox call per element, eight at
-// a time (uniform_fill).
-template <class T>
-void dropout_mask(std::uint64_t seed, std::uint64_t first, double keep, T kept_value, T* mask, std::int64_t n) {
+/// gain and y of elements [0, n), whose uniforms are counters first, first + 1, …
+template <class Arch, class T>
+void masked_affine_forward(std::uint64_t seed, std::uint64_t first, double keep, T kept_gain, T kept_shift,
+                           T dropped_value, const T* x, T* gain, T* y, std::int64_t n) {
+  using B = simd::Batch<T, Arch>;
+  const B zero(T(0)), shift(kept_shift), dropped(dropped_value);
   double u[kUniformBlock];
   for (std::int64_t b = 0; b < n; b += kUniformBlock) {
     const std::int64_t m = std::min(kUniformBlock, n - b);
-    uniform_fill(seed, first + static_cast<std::uint64_t>(b), m, u);
-    for (std::int64_t i = 0; i < m; ++i) mask[b + i] = u[i] < keep ? kept_value : T(0);
+    uniform_block<Arch>(seed, first + static_cast<std::uint64_t>(b), m, u);  // one Philox call each
+    for (std::int64_t i = 0; i < m; ++i) gain[b + i] = u[i] < keep ? kept_gain : T(0);
+    simd::map<Arch>(m, [&](const B& g, const B& v) { return xsimd::fma(g, v, xsimd::select(g > zero, shift, dropped)); },
+                    y + b, gain + b, x + b);
   }
 }
+TG_KERNEL(masked_affine_forward)
 
-template <class T>
-void dropout_forward(const T* x, const T* mask, T* y, std::int64_t n) {
-  using B = xsimd::batch<T>;
-  std::int64_t i = 0;
-  for (; i + static_cast<std::int64_t>(B::size) <= n; i += B::size)
-    (B::load_unaligned(x + i) * B::load_unaligned(mask + i)).store_unaligned(y + i);
-  for (; i < n; ++i) y[i] = x[i] * mask[i];  // scalar tail, same formula
+/// gx[i] += gy[i]·gain[i].
+template <class Arch, class T>
+void masked_affine_backward(const T* gain, const T* gy, T* gx, std::int64_t n) {
+  simd::map<Arch>(n, [](const auto& g, const auto& d, const auto& acc) { return xsimd::fma(d, g, acc); }, gx, gain, gy,
+                  gx);
 }
-
-template <class T>
-void dropout_backward(const T* mask, const T* gy, T* gx, std::int64_t n) {
-  using B = xsimd::batch<T>;
-  std::int64_t i = 0;
-  for (; i + static_cast<std::int64_t>(B::size) <= n; i += B::size)
-    xsimd::fma(B::load_unaligned(gy + i), B::load_unaligned(mask + i), B::load_unaligned(gx + i)).store_unaligned(gx + i);
-  for (; i < n; ++i) gx[i] = std::fma(gy[i], mask[i], gx[i]);
-}
+TG_KERNEL(masked_affine_backward)
 
 }  // namespace tg::kernels
 
+#if TG_OP_PASS
 namespace tg {
 
-Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
-  check(p >= 0 && p < 1, "dropout: p ", p, " is outside [0, 1)");
-  check(x.dtype() != DType::int64, "dropout: expected a float32 or float64 tensor, got ", describe(x));
-  if (!training) return x;  // identity: x's own gradient path is already the right one
-
-  Tensor mask = empty_like(x), y = empty_like(x);
+Tensor detail::masked_affine(const char* op, const Tensor& x, double keep, double kept_gain, double kept_shift,
+                             double dropped_value, Generator& gen) {
+  Tensor gain = empty_like(x), y = empty_like(x);
   const std::uint64_t first = gen.advance(static_cast<std::uint64_t>(x.numel())), seed = gen.seed();
-  dispatch(x.dtype(), "dropout", [&]<class T>() {
-    parallel_for(x.numel(), [&](std::int64_t b, std::int64_t e) {
-      kernels::dropout_mask(seed, first + b, 1.0 - p, static_cast<T>(1.0 / (1.0 - p)), mask.data<T>() + b, e - b);
-      kernels::dropout_forward(x.data<T>() + b, mask.data<T>() + b, y.data<T>() + b, e - b);
-    }, 8);  // cost: one Philox call per element, eight at a time
-  });
-  record("dropout", {x}, y, {mask}, [x, mask](const Tensor& gy) {
-    Tensor gx = grad_of(x);
-    dispatch(x.dtype(), "dropout", [&]<class T>() {
+  dispatch(x.dtype(), op, [&]<class T>() {
+    simd::with_isa([&]<class Arch>() {
       parallel_for(x.numel(), [&](std::int64_t b, std::int64_t e) {
-        kernels::dropout_backward(mask.data<T>() + b, gy.data<T>() + b, gx.data<T>() + b, e - b);
+        kernels::masked_affine_forward<Arch>(seed, first + b, keep, static_cast<T>(kept_gain), static_cast<T>(kept_shift),
+                                             static_cast<T>(dropped_value), x.data<T>() + b, gain.data<T>() + b,
+                                             y.data<T>() + b, e - b);
+      }, 8);  // cost: one Philox call per element, 8 or 16 at a time
+    });
+  });
+  record(op, {x}, y, {gain}, [x, gain, op](const Tensor& gy) {
+    Tensor gx = grad_of(x);
+    dispatch(x.dtype(), op, [&]<class T>() {
+      simd::with_isa([&]<class Arch>() {
+        parallel_for(x.numel(), [&](std::int64_t b, std::int64_t e) {
+          kernels::masked_affine_backward<Arch>(gain.data<T>() + b, gy.data<T>() + b, gx.data<T>() + b, e - b);
+        });
       });
     });
   });
   return y;
+}
+
+Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
+  check(p >= 0 && p < 1, "dropout: p ", p, " is outside [0, 1)");
+  check_float_tensor(x, "dropout");
+  if (!training) return x;  // identity: x's own gradient path is already the right one
+  return detail::masked_affine("dropout", x, 1.0 - p, 1.0 / (1.0 - p), 0.0, 0.0, gen);
 }
 
 Tensor dropout(const Tensor& x, double p, bool training, std::uint64_t seed) {
@@ -85,3 +92,4 @@ Tensor dropout(const Tensor& x, double p, bool training, std::uint64_t seed) {
 }
 
 }  // namespace tg
+#endif

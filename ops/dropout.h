@@ -25,4 +25,12 @@ AlphaDropoutCoefficients alpha_dropout_coefficients(double rate, double mu = 0.0
 Tensor alpha_dropout(const Tensor& x, double rate, bool training, Generator& gen);
 Tensor alpha_dropout(const Tensor& x, double rate, bool training, std::uint64_t seed);
 
+namespace detail {
+/// The masked affine map both dropouts are (dropout.cpp): with d_i ~ Bernoulli(keep) from gen,
+/// y_i = d_i·kept_gain·x_i + (d_i ? kept_shift : dropped_value), recorded as `op` with
+/// gx += gy·d·kept_gain. x must be a defined float tensor.
+Tensor masked_affine(const char* op, const Tensor& x, double keep, double kept_gain, double kept_shift,
+                     double dropped_value, Generator& gen);
+}  // namespace detail
+
 }  // namespace tg

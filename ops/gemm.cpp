@@ -47,12 +47,12 @@
 #include <algorithm>
 #include <type_traits>
 #include <vector>
-#include <xsimd/xsimd.hpp>
 #if defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
 #include "tensor/parallel.h"
+#include "tensor/simd.h"
 
 namespace tg::kernels {
 namespace {
@@ -62,13 +62,13 @@ namespace {
 /// Micro-tile (MR × NR) and cache blocks (MC × KC of A, KC × NC of B). NR is two vectors,
 /// so 16 floats / 8 doubles with AVX2. KC·NR·sizeof(T) = 16 KiB keeps a B̃ micro-panel in
 /// L1; MC·KC is an L2-sized block of Ã; KC·NC·sizeof(T) = 4 MiB is B̃ in L3.
-template <class T>
+template <class Arch, class T>
 struct Blocking {
   static constexpr std::int64_t kMR = 6;
-  static constexpr std::int64_t kNR = 2 * xsimd::batch<T>::size;
+  static constexpr std::int64_t kNR = 2 * simd::kLanes<T, Arch>;
   static constexpr std::int64_t kMC = 144;
   static constexpr std::int64_t kKC = 256;
-  static constexpr std::int64_t kNC = sizeof(T) == 4 ? 4080 : 2040;
+  static constexpr std::int64_t kNC = (sizeof(T) == 4 ? 4080 : 2040) / kNR * kNR;  // whole NR panels
   static_assert(kMC % kMR == 0 && kNC % kNR == 0, "blocks must hold whole micro-tiles");
 };
 
@@ -121,10 +121,10 @@ inline void transpose8(__m256 r[8]) {
 
 /// Packs k-steps [0, 8·⌊kc/8⌋) of a full Ã panel from 6 rows `rs` apart, contiguous in k; returns
 /// how many k-steps it did (0 when the fast path does not apply).
-template <class T>
+template <class Arch, class T>
 std::int64_t pack_a_rows_by_8(std::int64_t kc, const T* a, std::int64_t rs, T* out) {
 #if defined(__AVX2__)
-  if constexpr (std::is_same_v<T, float> && Blocking<T>::kMR == 6) {
+  if constexpr (std::is_same_v<Arch, simd::Avx2> && std::is_same_v<T, float> && Blocking<Arch, T>::kMR == 6) {
     const __m256i first_six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
     std::int64_t p = 0;
     for (; p + 8 <= kc; p += 8) {
@@ -142,10 +142,10 @@ std::int64_t pack_a_rows_by_8(std::int64_t kc, const T* a, std::int64_t rs, T* o
 
 /// Packs k-steps [0, 8·⌊kc/8⌋) of a full B̃ panel from 16 columns of B that are rows `cs` apart
 /// in memory (B transposed); returns how many k-steps it did (0 when the fast path does not apply).
-template <class T>
+template <class Arch, class T>
 std::int64_t pack_b_columns_by_8(std::int64_t kc, const T* b, std::int64_t cs, T* out) {
 #if defined(__AVX2__)
-  if constexpr (std::is_same_v<T, float> && Blocking<T>::kNR == 16) {
+  if constexpr (std::is_same_v<Arch, simd::Avx2> && std::is_same_v<T, float> && Blocking<Arch, T>::kNR == 16) {
     std::int64_t p = 0;
     for (; p + 8 <= kc; p += 8)
       for (int half = 0; half < 2; ++half) {
@@ -162,13 +162,13 @@ std::int64_t pack_b_columns_by_8(std::int64_t kc, const T* b, std::int64_t cs, T
 
 /// Ã ← rows [0, mc) × columns [0, kc) of A, as MR-row micro-panels: element (r, p) of a panel
 /// at p·MR + r. Rows past mc are zero.
-template <class T>
+template <class Arch, class T>
 void pack_a(std::int64_t mc, std::int64_t kc, const T* A, std::int64_t rs, std::int64_t cs, T* out) {
-  constexpr std::int64_t MR = Blocking<T>::kMR;
+  constexpr std::int64_t MR = Blocking<Arch, T>::kMR;
   for (std::int64_t i = 0; i < mc; i += MR, out += MR * kc) {
     const std::int64_t rows = std::min(MR, mc - i);
     const T* a = A + i * rs;
-    const std::int64_t done = rows == MR && cs == 1 ? pack_a_rows_by_8(kc, a, rs, out) : 0;
+    const std::int64_t done = rows == MR && cs == 1 ? pack_a_rows_by_8<Arch>(kc, a, rs, out) : 0;
     for (std::int64_t p = done; p < kc; ++p) {
       for (std::int64_t r = 0; r < rows; ++r) out[p * MR + r] = a[r * rs + p * cs];
       for (std::int64_t r = rows; r < MR; ++r) out[p * MR + r] = T(0);
@@ -179,9 +179,9 @@ void pack_a(std::int64_t mc, std::int64_t kc, const T* A, std::int64_t rs, std::
 /// B̃ ← rows [0, kc) × columns [0, nc) of B, as NR-column micro-panels: element (p, c) of a
 /// panel at p·NR + c. Columns past nc are zero. Both orientations of B are read k by k (NR
 /// streams when B is transposed), which measured faster than walking each column's run.
-template <class T>
+template <class Arch, class T>
 void pack_b(std::int64_t kc, std::int64_t nc, const T* B, std::int64_t rs, std::int64_t cs, T* out) {
-  constexpr std::int64_t NR = Blocking<T>::kNR;
+  constexpr std::int64_t NR = Blocking<Arch, T>::kNR;
   for (std::int64_t j = 0; j < nc; j += NR, out += NR * kc) {
     const std::int64_t cols = std::min(NR, nc - j);
     const T* b = B + j * cs;
@@ -189,7 +189,7 @@ void pack_b(std::int64_t kc, std::int64_t nc, const T* B, std::int64_t rs, std::
       for (std::int64_t p = 0; p < kc; ++p)
         for (std::int64_t c = 0; c < NR; ++c) out[p * NR + c] = b[p * rs + c];
     } else {
-      const std::int64_t done = cols == NR && rs == 1 ? pack_b_columns_by_8(kc, b, cs, out) : 0;
+      const std::int64_t done = cols == NR && rs == 1 ? pack_b_columns_by_8<Arch>(kc, b, cs, out) : 0;
       for (std::int64_t p = done; p < kc; ++p)
         for (std::int64_t c = 0; c < NR; ++c) out[p * NR + c] = c < cols ? b[p * rs + c * cs] : T(0);
     }
@@ -200,10 +200,10 @@ void pack_b(std::int64_t kc, std::int64_t nc, const T* B, std::int64_t rs, std::
 
 /// tile (MR × NR, row-major) = Ã panel · B̃ panel over kc steps. The only arithmetic of the
 /// GEMM: see Note [GEMM determinism].
-template <class T>
+template <class Arch, class T>
 void micro_kernel(std::int64_t kc, const T* a, const T* b, T* tile) {
-  using V = xsimd::batch<T>;
-  constexpr std::int64_t MR = Blocking<T>::kMR, NR = Blocking<T>::kNR, L = V::size;
+  using V = simd::Batch<T, Arch>;
+  constexpr std::int64_t MR = Blocking<Arch, T>::kMR, NR = Blocking<Arch, T>::kNR, L = V::size;
   V c0[MR], c1[MR];
   for (std::int64_t r = 0; r < MR; ++r) c0[r] = c1[r] = V(T(0));
   for (std::int64_t p = 0; p < kc; ++p, a += MR, b += NR) {
@@ -222,10 +222,10 @@ void micro_kernel(std::int64_t kc, const T* a, const T* b, T* tile) {
 
 /// C[0:m, 0:n] ← tile (+ bias) (+ C when add_to_c). The same two adds for full and edge tiles;
 /// full tiles just do them a vector at a time.
-template <class T>
+template <class Arch, class T>
 void write_back(const T* tile, T* C, std::int64_t ldc, std::int64_t m, std::int64_t n, bool add_to_c, const T* bias) {
-  using V = xsimd::batch<T>;
-  constexpr std::int64_t MR = Blocking<T>::kMR, NR = Blocking<T>::kNR, L = V::size;
+  using V = simd::Batch<T, Arch>;
+  constexpr std::int64_t MR = Blocking<Arch, T>::kMR, NR = Blocking<Arch, T>::kNR, L = V::size;
   if (m == MR && n == NR) {
     for (std::int64_t r = 0; r < MR; ++r)
       for (std::int64_t j = 0; j < NR; j += L) {
@@ -261,10 +261,10 @@ struct Problem {
 };
 
 /// Loops 2 and 1 over one packed MC×KC block of A and KC×NC block of B.
-template <class T>
+template <class Arch, class T>
 void macro_kernel(std::int64_t mc, std::int64_t nc, std::int64_t kc, const T* packed_a, const T* packed_b, T* C,
                   std::int64_t ldc, bool add_to_c, const T* bias) {
-  constexpr std::int64_t MR = Blocking<T>::kMR, NR = Blocking<T>::kNR;
+  constexpr std::int64_t MR = Blocking<Arch, T>::kMR, NR = Blocking<Arch, T>::kNR;
   alignas(64) T tile[MR * NR];
   for (std::int64_t jr = 0; jr < nc; jr += NR)
     for (std::int64_t ir = 0; ir < mc; ir += MR) {
@@ -274,15 +274,15 @@ void macro_kernel(std::int64_t mc, std::int64_t nc, std::int64_t kc, const T* pa
         __builtin_prefetch(c + r * ldc, 1);
         __builtin_prefetch(c + r * ldc + n - 1, 1);
       }
-      micro_kernel(kc, packed_a + ir * kc, packed_b + jr * kc, tile);
-      write_back(tile, c, ldc, m, n, add_to_c, bias ? bias + jr : nullptr);
+      micro_kernel<Arch>(kc, packed_a + ir * kc, packed_b + jr * kc, tile);
+      write_back<Arch>(tile, c, ldc, m, n, add_to_c, bias ? bias + jr : nullptr);
     }
 }
 
 /// Loops 5, 4 and 3 over the strip C[m0:m1, n0:n1] (n0 a multiple of NR, m0 of MR).
-template <class T>
+template <class Arch, class T>
 void five_loops(const Problem<T>& g, std::int64_t m0, std::int64_t m1, std::int64_t n0, std::int64_t n1) {
-  using Blk = Blocking<T>;
+  using Blk = Blocking<Arch, T>;
   const std::int64_t strip_width = (n1 - n0 + Blk::kNR - 1) / Blk::kNR * Blk::kNR;
   T* packed_a = packing_buffer<T>(0, Blk::kMC * Blk::kKC);
   T* packed_b = packing_buffer<T>(1, Blk::kKC * std::min(Blk::kNC, strip_width));
@@ -291,11 +291,11 @@ void five_loops(const Problem<T>& g, std::int64_t m0, std::int64_t m1, std::int6
     for (std::int64_t pc = 0; pc < g.K; pc += Blk::kKC) {
       const std::int64_t kc = std::min(Blk::kKC, g.K - pc);
       const bool first = pc == 0;  // the bias goes in once, with the first slice
-      pack_b(kc, nc, g.B + pc * g.b_rs + jc * g.b_cs, g.b_rs, g.b_cs, packed_b);
+      pack_b<Arch>(kc, nc, g.B + pc * g.b_rs + jc * g.b_cs, g.b_rs, g.b_cs, packed_b);
       for (std::int64_t ic = m0; ic < m1; ic += Blk::kMC) {
         const std::int64_t mc = std::min(Blk::kMC, m1 - ic);
-        pack_a(mc, kc, g.A + ic * g.a_rs + pc * g.a_cs, g.a_rs, g.a_cs, packed_a);
-        macro_kernel(mc, nc, kc, packed_a, packed_b, g.C + ic * g.ldc + jc, g.ldc, !first || g.accumulate,
+        pack_a<Arch>(mc, kc, g.A + ic * g.a_rs + pc * g.a_cs, g.a_rs, g.a_cs, packed_a);
+        macro_kernel<Arch>(mc, nc, kc, packed_a, packed_b, g.C + ic * g.ldc + jc, g.ldc, !first || g.accumulate,
                      first && g.bias ? g.bias + jc : nullptr);
       }
     }
@@ -307,11 +307,12 @@ std::int64_t strip_begin(std::int64_t t, std::int64_t strips, std::int64_t tiles
 
 }  // namespace
 
-template <class T>
-void gemm(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64_t a_row_stride,
-          std::int64_t a_col_stride, const T* B, std::int64_t b_row_stride, std::int64_t b_col_stride, T* C,
-          std::int64_t ldc, bool accumulate, const T* bias) {
-  using Blk = Blocking<T>;
+/// gemm for one instruction set (TG_KERNEL below; gemm() picks the instruction set).
+template <class Arch, class T>
+void gemm_isa(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64_t a_row_stride,
+              std::int64_t a_col_stride, const T* B, std::int64_t b_row_stride, std::int64_t b_col_stride, T* C,
+              std::int64_t ldc, bool accumulate, const T* bias) {
+  using Blk = Blocking<Arch, T>;
   if (M <= 0 || N <= 0) return;
   if (K == 0) {  // an empty sum: C = (C +) bias
     for (std::int64_t i = 0; i < M; ++i)
@@ -330,11 +331,11 @@ void gemm(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64
     if (split_columns) {
       const std::int64_t n0 = strip_begin(t, strips, n_tiles) * Blk::kNR;
       const std::int64_t n1 = std::min(N, strip_begin(t + 1, strips, n_tiles) * Blk::kNR);
-      if (n0 < n1) five_loops(g, 0, M, n0, n1);
+      if (n0 < n1) five_loops<Arch>(g, 0, M, n0, n1);
     } else {
       const std::int64_t m0 = strip_begin(t, strips, m_tiles) * Blk::kMR;
       const std::int64_t m1 = std::min(M, strip_begin(t + 1, strips, m_tiles) * Blk::kMR);
-      if (m0 < m1) five_loops(g, m0, m1, 0, N);
+      if (m0 < m1) five_loops<Arch>(g, m0, m1, 0, N);
     }
   };
   if (wanted == 1) {  // no parallel region at all: even an inactive one makes libgomp allocate
@@ -345,10 +346,31 @@ void gemm(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64
   strip(omp_get_thread_num(), omp_get_num_threads());
 }
 
+TG_KERNEL(gemm_isa)
+
+/// The blocking of gemm_isa<Arch, T>, for gemm_blocking().
+template <class Arch, class T>
+void blocking_isa(GemmBlocking* out) {
+  using Blk = Blocking<Arch, T>;
+  *out = {Blk::kMR, Blk::kNR, Blk::kMC, Blk::kKC, Blk::kNC};
+}
+TG_KERNEL(blocking_isa)
+
+#if TG_OP_PASS
+template <class T>
+void gemm(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64_t a_row_stride,
+          std::int64_t a_col_stride, const T* B, std::int64_t b_row_stride, std::int64_t b_col_stride, T* C,
+          std::int64_t ldc, bool accumulate, const T* bias) {
+  simd::with_isa([&]<class Arch>() {
+    gemm_isa<Arch>(M, N, K, A, a_row_stride, a_col_stride, B, b_row_stride, b_col_stride, C, ldc, accumulate, bias);
+  });
+}
+
 template <class T>
 GemmBlocking gemm_blocking() {
-  using Blk = Blocking<T>;
-  return {Blk::kMR, Blk::kNR, Blk::kMC, Blk::kKC, Blk::kNC};
+  GemmBlocking b;
+  simd::with_isa([&]<class Arch>() { blocking_isa<Arch, T>(&b); });
+  return b;
 }
 
 template void gemm<float>(std::int64_t, std::int64_t, std::int64_t, const float*, std::int64_t, std::int64_t,
@@ -357,5 +379,6 @@ template void gemm<double>(std::int64_t, std::int64_t, std::int64_t, const doubl
                            const double*, std::int64_t, std::int64_t, double*, std::int64_t, bool, const double*);
 template GemmBlocking gemm_blocking<float>();
 template GemmBlocking gemm_blocking<double>();
+#endif
 
 }  // namespace tg::kernels

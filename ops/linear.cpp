@@ -2,35 +2,15 @@
 //   forward : y[n, o] = Σ_i x[n, i]·W[o, i] + b[o]     one GEMM, Wᵀ read through strides
 //   backward: gx += gy·W                                [batch, out]·[out, in]
 //             gW += gyᵀ·x                               [out, batch]·[batch, in], gyᵀ through strides
-//             gb += Σ_n gy[n, :]                        column sums, rows added in order
+//             gb += Σ_n gy[n, :]                        column sums, rows added in order (sum_columns)
 //   saves   : nothing beyond its inputs (x for gW, W for gx).
 //   fused   : every layer of an FNN runs it. matmul followed by a broadcast add would write y twice
 //             and keep a [batch, out] temporary; here the bias is added in the GEMM's write-back.
-#include <xsimd/xsimd.hpp>
-
-#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/gemm.h"
 #include "ops/matmul.h"
-
-namespace tg::kernels {
-
-/// gb[j] += Σ_n gy[n, j] for j in [begin, end), gy [batch, out_features]. Rows are added one
-/// after another, so each column's sum has one fixed order whatever the column split.
-template <class T>
-void linear_bias_backward(const T* gy, T* gb, std::int64_t batch, std::int64_t out_features, std::int64_t begin,
-                          std::int64_t end) {
-  using B = xsimd::batch<T>;
-  for (std::int64_t n = 0; n < batch; ++n) {
-    const T* row = gy + n * out_features;
-    std::int64_t j = begin;
-    for (; j + static_cast<std::int64_t>(B::size) <= end; j += B::size)
-      (B::load_unaligned(gb + j) + B::load_unaligned(row + j)).store_unaligned(gb + j);
-    for (; j < end; ++j) gb[j] = gb[j] + row[j];  // scalar tail, same formula
-  }
-}
-
-}  // namespace tg::kernels
+#include "ops/reduction.h"
+#include "tensor/parallel.h"
 
 namespace tg {
 
@@ -65,11 +45,13 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
       if (weight.requires_grad())  // gW += gyᵀ·x
         kernels::gemm<T>(out_features, in_features, batch, g, 1, out_features, x.data<T>(), in_features, 1,
                          grad_of(weight).data<T>(), in_features, /*accumulate=*/true);
-      if (bias.defined() && bias.requires_grad()) {
+      if (bias.defined() && bias.requires_grad()) {  // gb += Σ_n gy[n, :], the engine's column sum
         T* gb = grad_of(bias).data<T>();
-        parallel_for(out_features, [&](std::int64_t begin, std::int64_t end) {
-          kernels::linear_bias_backward(g, gb, batch, out_features, begin, end);
-        }, batch);
+        simd::with_isa([&]<class Arch>() {
+          parallel_for(out_features, [&](std::int64_t begin, std::int64_t end) {
+            kernels::sum_columns<Arch>(g + begin, batch, out_features, end - begin, 1.0, gb + begin, /*accumulate=*/true);
+          }, batch);
+        });
       }
     });
   };

@@ -1,45 +1,25 @@
 // Natural logarithm.
-//   forward : y = ln x            (x < 0 gives NaN, x = 0 gives −∞, as std::log)
+//   forward : y = ln x
 //   backward: gx += gy / x
 //   saves   : x
-#include <cmath>
-#include <cstdint>
-#include <xsimd/xsimd.hpp>
-
-#include "autograd/tape.h"
 #include "ops/elementwise.h"
-#include "ops/map.h"
+#include "ops/unary.h"
 
 namespace tg::kernels {
 
-template <class T>
-void log_forward(const T* x, T* y, std::int64_t n) {
-  using B = xsimd::batch<T>;
-  std::int64_t i = 0;
-  for (; i + static_cast<std::int64_t>(B::size) <= n; i += B::size)
-    xsimd::log(B::load_unaligned(x + i)).store_unaligned(y + i);
-  for (; i < n; ++i) y[i] = std::log(x[i]);  // scalar tail, same formula
-}
-
-template <class T>
-void log_backward(const T* x, const T* gy, T* gx, std::int64_t n) {
-  using B = xsimd::batch<T>;
-  std::int64_t i = 0;
-  for (; i + static_cast<std::int64_t>(B::size) <= n; i += B::size)
-    (B::load_unaligned(gx + i) + B::load_unaligned(gy + i) / B::load_unaligned(x + i)).store_unaligned(gx + i);
-  for (; i < n; ++i) gx[i] += gy[i] / x[i];
-}
+struct Log {
+  static constexpr const char* name = "log";
+  static constexpr Saves saves = Saves::input;
+  static constexpr std::int64_t cost = 8;
+  template <class B> B forward(const B& x) const { return xsimd::log(x); }
+  template <class B> B derivative(const B& x) const { return B(1) / x; }
+};
+TG_UNARY_KERNELS(Log)
 
 }  // namespace tg::kernels
 
+#if TG_OP_PASS
 namespace tg {
-
-Tensor log(const Tensor& x) {
-  Tensor y = map_unary("log", x, [](auto... a) { kernels::log_forward(a...); }, 8);
-  record("log", {x}, y, {x}, [x](const Tensor& gy) {
-    map_backward("log", x, gy, grad_of(x), [](auto... a) { kernels::log_backward(a...); });
-  });
-  return y;
-}
-
+Tensor log(const Tensor& x) { return unary_op(x, kernels::Log{}); }
 }  // namespace tg
+#endif

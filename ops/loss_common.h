@@ -1,5 +1,6 @@
-// Internal to ops/: pieces shared by softmax.cpp, cross_entropy.cpp, nll_loss.cpp and mse_loss.cpp.
-// Not part of the public API.
+// Internal to ops/: the label check and reductions shared by cross_entropy.cpp, nll_loss.cpp and
+// mse_loss.cpp. Not part of the public API. (The row kernels softmax and cross_entropy share are
+// in softmax_kernels.h.)
 #pragma once
 
 #include <cstdint>
@@ -8,19 +9,6 @@
 #include "tensor/tensor.h"
 #include "ops/loss.h"
 #include "ops/reduce.h"
-
-namespace tg::kernels {
-
-/// Largest element of x[0, n); −∞ when n = 0. Defined (xsimd) in softmax.cpp for float and double.
-template <class T>
-T row_max(const T* x, std::int64_t n);
-
-/// log Σ exp(x[i] − m) over x[0, n); with m = row_max(x, n) it cannot overflow, and
-/// log Σ exp x = m + the result. Defined (xsimd) in softmax.cpp for float and double.
-template <class T>
-T log_sum_exp_shifted(const T* x, T m, std::int64_t n);
-
-}  // namespace tg::kernels
 
 namespace tg {
 

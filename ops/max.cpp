@@ -13,7 +13,7 @@
 #include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/reduce.h"
-#include "ops/reduce_plan.h"
+#include "ops/reduction.h"
 
 namespace tg::kernels {
 

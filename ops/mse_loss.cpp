@@ -6,32 +6,26 @@
 // silently builds a [batch, batch] loss, a classic bug. The reduced sum is fused (no temporary
 // of squares) and uses the fixed blocks of Note [Deterministic reductions].
 #include <functional>
-#include <xsimd/xsimd.hpp>
 
-#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/loss.h"
 #include "ops/loss_common.h"
-#include "ops/simd.h"
+#include "tensor/parallel.h"
+#include "tensor/simd.h"
 
 namespace tg::kernels {
 
 /// e[i] = (p[i] − t[i])².
-template <class T>
+template <class Arch, class T>
 void squared_error(const T* p, const T* t, T* e, std::int64_t n) {
-  using B = xsimd::batch<T>;
-  std::int64_t i = 0;
-  for (; i + static_cast<std::int64_t>(B::size) <= n; i += B::size) {
-    const B d = B::load_unaligned(p + i) - B::load_unaligned(t + i);
-    (d * d).store_unaligned(e + i);
-  }
-  for (; i < n; ++i) e[i] = (p[i] - t[i]) * (p[i] - t[i]);
+  simd::map<Arch>(n, [](const auto& a, const auto& b) { return (a - b) * (a - b); }, e, p, t);
 }
+TG_KERNEL(squared_error)
 
 /// Σ (p[i] − t[i])² for n ≤ kReduceBlock: two batch accumulators in T, a scalar tail in double.
-template <class T>
+template <class Arch, class T>
 double squared_error_sum(const T* p, const T* t, std::int64_t n) {
-  using B = xsimd::batch<T>;
+  using B = simd::Batch<T, Arch>;
   constexpr std::int64_t W = B::size;
   B a0(T(0)), a1(T(0));
   std::int64_t i = 0;
@@ -45,22 +39,21 @@ double squared_error_sum(const T* p, const T* t, std::int64_t n) {
   for (; i < n; ++i) s += static_cast<double>(p[i] - t[i]) * static_cast<double>(p[i] - t[i]);
   return s;
 }
+TG_KERNEL(squared_error_sum)
 
-/// gx[i] += c · (p[i] − t[i]) · gy[i] (kScalarGrad: gy[0] for every i).
-template <bool kScalarGrad, class T>
-void mse_backward(const T* p, const T* t, const T* gy, T c, T* gx, std::int64_t n) {
-  using B = xsimd::batch<T>;
-  std::int64_t i = 0;
-  for (; i + static_cast<std::int64_t>(B::size) <= n; i += B::size) {
-    const B g = kScalarGrad ? B(c * gy[0]) : B(c) * B::load_unaligned(gy + i);
-    const B d = B::load_unaligned(p + i) - B::load_unaligned(t + i);
-    xsimd::fma(d, g, B::load_unaligned(gx + i)).store_unaligned(gx + i);
-  }
-  for (; i < n; ++i) gx[i] += (p[i] - t[i]) * (kScalarGrad ? c * gy[0] : c * gy[i]);
+/// gx[i] += c · (p[i] − t[i]) · gy[i·gy_stride] (gy_stride 0: one gradient for all).
+template <class Arch, class T>
+void mse_backward(const T* p, const T* t, const T* gy, std::int64_t gy_stride, double c, T* gx, std::int64_t n) {
+  using B = simd::Batch<T, Arch>;
+  const B cb(static_cast<T>(c));
+  simd::map<Arch>(n, [&](const B& a, const B& b, const B& g, const B& acc) { return xsimd::fma(a - b, cb * g, acc); },
+                  gx, p, t, simd::Strided<T>{gy, gy_stride}, gx);
 }
+TG_KERNEL(mse_backward)
 
 }  // namespace tg::kernels
 
+#if TG_OP_PASS
 namespace tg {
 
 Tensor mse_loss(const Tensor& prediction, const Tensor& target, Reduction reduction) {
@@ -72,22 +65,24 @@ Tensor mse_loss(const Tensor& prediction, const Tensor& target, Reduction reduct
         describe(target), ": dtypes differ");
   const std::int64_t n = prediction.numel();
   Tensor y = reduction == Reduction::none ? empty_like(prediction) : empty({}, prediction.dtype());
-  dispatch(prediction.dtype(), "mse_loss", [&]<class T>() {
+  dispatch(prediction.dtype(), "mse_loss", [&]<class T>() { simd::with_isa([&]<class Arch>() {
     const T* p = prediction.data<T>();
     const T* t = target.data<T>();
     if (reduction == Reduction::none) {
-      parallel_for(n, [&](std::int64_t b, std::int64_t e) { kernels::squared_error(p + b, t + b, y.data<T>() + b, e - b); });
+      parallel_for(n, [&](std::int64_t b, std::int64_t e) {
+        kernels::squared_error<Arch>(p + b, t + b, y.data<T>() + b, e - b);
+      });
       return;
     }
     const double s = parallel_reduce(
-        n, 0.0, [&](std::int64_t b, std::int64_t e) { return kernels::squared_error_sum(p + b, t + b, e - b); },
+        n, 0.0, [&](std::int64_t b, std::int64_t e) { return kernels::squared_error_sum<Arch>(p + b, t + b, e - b); },
         std::plus<>());
     y.data<T>()[0] = static_cast<T>(s * reduction_scale(reduction, n));
-  });
+  }); });
   record("mse_loss", {prediction, target}, y, {}, [prediction, target, reduction](const Tensor& gy) {
     const std::int64_t n = prediction.numel();
     const double c = 2.0 * reduction_scale(reduction, n);
-    dispatch(prediction.dtype(), "mse_loss", [&]<class T>() {
+    dispatch(prediction.dtype(), "mse_loss", [&]<class T>() { simd::with_isa([&]<class Arch>() {
       const T* p = prediction.data<T>();
       const T* t = target.data<T>();
       const T* g = gy.data<T>();
@@ -95,17 +90,17 @@ Tensor mse_loss(const Tensor& prediction, const Tensor& target, Reduction reduct
         if (!x.requires_grad()) continue;
         const Tensor gx = grad_of(x);
         T* d = gx.data<T>();
-        const T coefficient = static_cast<T>(x.same(prediction) ? c : -c);
+        const double coefficient = x.same(prediction) ? c : -c;
+        const bool per_element = reduction == Reduction::none;
         parallel_for(n, [&](std::int64_t b, std::int64_t e) {
-          if (reduction == Reduction::none)
-            kernels::mse_backward<false>(p + b, t + b, g + b, coefficient, d + b, e - b);
-          else
-            kernels::mse_backward<true>(p + b, t + b, g, coefficient, d + b, e - b);
+          kernels::mse_backward<Arch>(p + b, t + b, per_element ? g + b : g, per_element ? 1 : 0, coefficient, d + b,
+                                      e - b);
         });
       }
-    });
+    }); });
   });
   return y;
 }
 
 }  // namespace tg
+#endif

@@ -1,4 +1,4 @@
-// Normalisation layers for [batch, features] inputs.
+// Normalisation: of activations ([batch, features] inputs) and of weights.
 #pragma once
 
 #include "tensor/tensor.h"
@@ -17,5 +17,10 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
 /// Layer normalisation over the last axis of x, with optional affine weight and bias
 /// of shape [features].
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps = 1e-5);
+
+/// Weight normalisation (Salimans & Kingma 2016): w = g·v/‖v‖ row by row, for v [out, in] and
+/// g [out], so each output unit's weights have length g_i whatever v's scale. Composed of
+/// differentiable ops; a row of v that is all zeros gives NaN.
+Tensor weight_norm(const Tensor& v, const Tensor& g);
 
 }  // namespace tg

@@ -1,51 +1,25 @@
 // Logistic sigmoid.
-//   forward : y = 1 / (1 + e⁻ˣ)   (below x ≈ −88 in float32, −709 in float64, e⁻ˣ overflows
-//                                  to ∞ and y becomes 0, its limit — never NaN)
-//   backward: gx += gy·y·(1 − y)
-//   saves   : y only.
-//   fused   : as a composite (exp, add_scalar, div) it would keep x and two temporaries alive.
-#include <cmath>
-#include <cstdint>
-#include <xsimd/xsimd.hpp>
-
-#include "autograd/tape.h"
+//   forward : y = 1 / (1 + e⁻ˣ)
+//   backward: gx += gy · y(1 − y)
+//   saves   : y
 #include "ops/elementwise.h"
-#include "ops/map.h"
+#include "ops/unary.h"
 
 namespace tg::kernels {
 
-template <class T>
-void sigmoid_forward(const T* x, T* y, std::int64_t n) {
-  using B = xsimd::batch<T>;
-  const B one(T(1));
-  std::int64_t i = 0;
-  for (; i + static_cast<std::int64_t>(B::size) <= n; i += B::size)
-    (one / (one + xsimd::exp(-B::load_unaligned(x + i)))).store_unaligned(y + i);
-  for (; i < n; ++i) y[i] = T(1) / (T(1) + std::exp(-x[i]));  // scalar tail, same formula
-}
-
-template <class T>
-void sigmoid_backward(const T* y, const T* gy, T* gx, std::int64_t n) {
-  using B = xsimd::batch<T>;
-  const B one(T(1));
-  std::int64_t i = 0;
-  for (; i + static_cast<std::int64_t>(B::size) <= n; i += B::size) {
-    B v = B::load_unaligned(y + i);
-    xsimd::fma(B::load_unaligned(gy + i), v * (one - v), B::load_unaligned(gx + i)).store_unaligned(gx + i);
-  }
-  for (; i < n; ++i) gx[i] += gy[i] * (y[i] * (T(1) - y[i]));
-}
+struct Sigmoid {
+  static constexpr const char* name = "sigmoid";
+  static constexpr Saves saves = Saves::output;
+  static constexpr std::int64_t cost = 8;
+  template <class B> B forward(const B& x) const { return B(1) / (B(1) + xsimd::exp(-x)); }
+  template <class B> B derivative(const B& y) const { return y * (B(1) - y); }
+};
+TG_UNARY_KERNELS(Sigmoid)
 
 }  // namespace tg::kernels
 
+#if TG_OP_PASS
 namespace tg {
-
-Tensor sigmoid(const Tensor& x) {
-  Tensor y = map_unary("sigmoid", x, [](auto... a) { kernels::sigmoid_forward(a...); }, 8);
-  record("sigmoid", {x}, y, {y}, [x, y](const Tensor& gy) {
-    map_backward("sigmoid", y, gy, grad_of(x), [](auto... a) { kernels::sigmoid_backward(a...); });
-  });
-  return y;
-}
-
+Tensor sigmoid(const Tensor& x) { return unary_op(x, kernels::Sigmoid{}); }
 }  // namespace tg
+#endif

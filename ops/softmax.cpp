@@ -4,169 +4,114 @@
 //   log_softmax: y = (x − m) − log Σ exp(x − m)
 //                gx += gy − exp(y) · Σ gy                (exp(y) is the softmax)
 //   saves      : y only, for both.
-// The last axis (inner == 1, every classifier) runs on contiguous rows with xsimd, one row per
+// The last axis (inner == 1, every classifier) runs on contiguous rows with SIMD, one row per
 // task. Any other axis is walked as [outer, n, inner], comparing and adding whole rows of the
 // inner extent (scalar loops, contiguous memory). Rows are independent, so results do not depend
-// on the thread count. row_max and log_sum_exp_shifted are also the forward of the fused
-// cross_entropy.
+// on the thread count. row_max and log_sum_exp_shifted (softmax_kernels.h) are also the forward
+// of the fused cross_entropy.
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
-#include <xsimd/xsimd.hpp>
 
-#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/loss.h"
-#include "ops/loss_common.h"
-#include "ops/reduce_plan.h"
-#include "ops/simd.h"
+#include "ops/reduction.h"
+#include "ops/softmax_kernels.h"
+#include "tensor/parallel.h"
 
 namespace tg::kernels {
 
-/// Largest element of x[0, n); −∞ when n = 0. (A NaN reaches the result through the sums below.)
-template <class T>
-T row_max(const T* x, std::int64_t n) {
-  using B = xsimd::batch<T>;
-  constexpr std::int64_t W = B::size;
-  T m = -std::numeric_limits<T>::infinity();
-  std::int64_t i = 0;
-  if (n >= W) {
-    B acc = B::load_unaligned(x);
-    for (i = W; i + W <= n; i += W) acc = xsimd::max(acc, B::load_unaligned(x + i));
-    T lanes[W];
-    acc.store_unaligned(lanes);
-    m = *std::max_element(lanes, lanes + W);
-  }
-  for (; i < n; ++i) m = std::max(m, x[i]);
-  return m;
-}
-
-/// Σ exp(x[i] − shift); when y is given, also y[i] = exp(x[i] − shift).
-template <bool kStore, class T>
-T exp_shifted(const T* x, T shift, T* y, std::int64_t n) {
-  using B = xsimd::batch<T>;
-  const B s(shift);
-  B acc(T(0));
-  std::int64_t i = 0;
-  for (; i + static_cast<std::int64_t>(B::size) <= n; i += B::size) {
-    const B e = xsimd::exp(B::load_unaligned(x + i) - s);
-    if constexpr (kStore) e.store_unaligned(y + i);
-    acc += e;
-  }
-  T total = simd::reduce_add(acc);
-  for (; i < n; ++i) {
-    const T e = std::exp(x[i] - shift);
-    if constexpr (kStore) y[i] = e;
-    total += e;
-  }
-  return total;
-}
-
-template <class T>
-T log_sum_exp_shifted(const T* x, T m, std::int64_t n) {
-  return std::log(exp_shifted<false>(x, m, static_cast<T*>(nullptr), n));
-}
-template float row_max<float>(const float*, std::int64_t);
-template double row_max<double>(const double*, std::int64_t);
-template float log_sum_exp_shifted<float>(const float*, float, std::int64_t);
-template double log_sum_exp_shifted<double>(const double*, double, std::int64_t);
-
-template <class T>
+template <class Arch, class T>
 void softmax_forward(const T* x, T* y, std::int64_t n) {
-  using B = xsimd::batch<T>;
-  const T inv = T(1) / exp_shifted<true>(x, row_max(x, n), y, n);
-  std::int64_t i = 0;
-  for (; i + static_cast<std::int64_t>(B::size) <= n; i += B::size) (B::load_unaligned(y + i) * B(inv)).store_unaligned(y + i);
-  for (; i < n; ++i) y[i] *= inv;
+  const simd::Batch<T, Arch> inv(T(1) / exp_shifted<Arch>(x, row_max<Arch>(x, n), y, n));
+  simd::map<Arch>(n, [&](const auto& e) { return e * inv; }, y, y);
 }
+TG_KERNEL(softmax_forward)
 
 /// y = (x − m) − log Σ exp(x − m): subtracting m first keeps x − m exact for large logits.
-template <class T>
+template <class Arch, class T>
 void log_softmax_forward(const T* x, T* y, std::int64_t n) {
-  using B = xsimd::batch<T>;
-  const T m = row_max(x, n), log_sum = log_sum_exp_shifted(x, m, n);
-  std::int64_t i = 0;
-  for (; i + static_cast<std::int64_t>(B::size) <= n; i += B::size)
-    ((B::load_unaligned(x + i) - B(m)) - B(log_sum)).store_unaligned(y + i);
-  for (; i < n; ++i) y[i] = (x[i] - m) - log_sum;
+  using B = simd::Batch<T, Arch>;
+  const T m = row_max<Arch>(x, n);
+  const B mb(m), log_sum(log_sum_exp_shifted<Arch>(x, m, n));
+  simd::map<Arch>(n, [&](const B& v) { return (v - mb) - log_sum; }, y, x);
 }
+TG_KERNEL(log_softmax_forward)
 
-template <class T>
+template <class Arch, class T>
 void softmax_backward(const T* y, const T* gy, T* gx, std::int64_t n) {
-  using B = xsimd::batch<T>;
-  constexpr std::int64_t W = B::size;
-  B acc(T(0));
-  std::int64_t i = 0;
-  for (; i + W <= n; i += W) acc = xsimd::fma(B::load_unaligned(gy + i), B::load_unaligned(y + i), acc);
-  T dot = simd::reduce_add(acc);
-  for (; i < n; ++i) dot += gy[i] * y[i];
-  for (i = 0; i + W <= n; i += W) {
-    const B g = B::load_unaligned(gy + i) - B(dot);
-    xsimd::fma(B::load_unaligned(y + i), g, B::load_unaligned(gx + i)).store_unaligned(gx + i);
-  }
-  for (; i < n; ++i) gx[i] += y[i] * (gy[i] - dot);
+  using B = simd::Batch<T, Arch>;
+  const B dot(simd::sum_map<Arch, T>(n, [](const B& g, const B& v) { return g * v; }, gy, y));
+  simd::map<Arch>(n, [&](const B& v, const B& g, const B& d) { return xsimd::fma(v, g - dot, d); }, gx, y, gy, gx);
 }
+TG_KERNEL(softmax_backward)
 
-template <class T>
+template <class Arch, class T>
 void log_softmax_backward(const T* y, const T* gy, T* gx, std::int64_t n) {
-  using B = xsimd::batch<T>;
-  constexpr std::int64_t W = B::size;
-  B acc(T(0));
-  std::int64_t i = 0;
-  for (; i + W <= n; i += W) acc += B::load_unaligned(gy + i);
-  T total = simd::reduce_add(acc);
-  for (; i < n; ++i) total += gy[i];
-  for (i = 0; i + W <= n; i += W) {
-    const B g = B::load_unaligned(gy + i) - xsimd::exp(B::load_unaligned(y + i)) * B(total);
-    (B::load_unaligned(gx + i) + g).store_unaligned(gx + i);
-  }
-  for (; i < n; ++i) gx[i] += gy[i] - std::exp(y[i]) * total;
+  using B = simd::Batch<T, Arch>;
+  const B total(simd::sum_map<Arch, T>(n, [](const B& g) { return g; }, gy));
+  simd::map<Arch>(n, [&](const B& v, const B& g, const B& d) { return d + (g - xsimd::exp(v) * total); }, gx, y, gy, gx);
 }
-
-// Along a non-last axis: column i < width of `rows` rows that are `stride` apart; a and b are
-// scratch of `width` elements each.
-
-template <class T>
-void softmax_forward_columns(const T* x, T* y, std::int64_t rows, std::int64_t stride, std::int64_t width, T* a, T* b,
-                             bool log) {
-  std::fill(a, a + width, -std::numeric_limits<T>::infinity());  // a: running max
-  std::fill(b, b + width, T(0));                                 // b: Σ exp(x − max)
-  for (std::int64_t r = 0; r < rows; ++r)
-    for (std::int64_t i = 0; i < width; ++i) a[i] = std::max(a[i], x[r * stride + i]);
-  for (std::int64_t r = 0; r < rows; ++r)
-    for (std::int64_t i = 0; i < width; ++i) b[i] += std::exp(x[r * stride + i] - a[i]);
-  for (std::int64_t i = 0; i < width; ++i) b[i] = log ? std::log(b[i]) : T(1) / b[i];
-  for (std::int64_t r = 0; r < rows; ++r)
-    for (std::int64_t i = 0; i < width; ++i) {
-      const std::int64_t k = r * stride + i;
-      y[k] = log ? (x[k] - a[i]) - b[i] : std::exp(x[k] - a[i]) * b[i];
-    }
-}
-
-template <class T>
-void softmax_backward_columns(const T* y, const T* gy, T* gx, std::int64_t rows, std::int64_t stride,
-                              std::int64_t width, T* a, T* /*b*/, bool log) {
-  std::fill(a, a + width, T(0));  // a: Σ gy (log) or Σ gy ⊙ y
-  for (std::int64_t r = 0; r < rows; ++r)
-    for (std::int64_t i = 0; i < width; ++i) a[i] += log ? gy[r * stride + i] : gy[r * stride + i] * y[r * stride + i];
-  for (std::int64_t r = 0; r < rows; ++r)
-    for (std::int64_t i = 0; i < width; ++i) {
-      const std::int64_t k = r * stride + i;
-      gx[k] += log ? gy[k] - std::exp(y[k]) * a[i] : y[k] * (gy[k] - a[i]);
-    }
-}
+TG_KERNEL(log_softmax_backward)
 
 }  // namespace tg::kernels
 
+#if TG_OP_PASS
 namespace tg {
 namespace {
 
 /// Roughly how many flops an exp costs, for the parallel grain.
 constexpr std::int64_t kExpCost = 8;
 
+// Along a non-last axis: columns i < width of `rows` rows that are `stride` apart, with two
+// per-column scratch arrays of `width` elements. Scalar loops; each walks memory row by row.
+template <class T>
+void softmax_forward_columns(const T* x, T* y, std::int64_t rows, std::int64_t stride, std::int64_t width,
+                             T* running_max, T* sums, bool log) {
+  std::fill(running_max, running_max + width, -std::numeric_limits<T>::infinity());
+  std::fill(sums, sums + width, T(0));  // Σ exp(x − max)
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t i = 0; i < width; ++i) running_max[i] = std::max(running_max[i], x[r * stride + i]);
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t i = 0; i < width; ++i) sums[i] += std::exp(x[r * stride + i] - running_max[i]);
+  if (log) {
+    for (std::int64_t i = 0; i < width; ++i) sums[i] = std::log(sums[i]);
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t i = 0; i < width; ++i) y[r * stride + i] = (x[r * stride + i] - running_max[i]) - sums[i];
+  } else {
+    for (std::int64_t i = 0; i < width; ++i) sums[i] = T(1) / sums[i];
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t i = 0; i < width; ++i) y[r * stride + i] = std::exp(x[r * stride + i] - running_max[i]) * sums[i];
+  }
+}
+
+template <class T>
+void softmax_backward_columns(const T* y, const T* gy, T* gx, std::int64_t rows, std::int64_t stride,
+                              std::int64_t width, T* sums, bool log) {
+  std::fill(sums, sums + width, T(0));  // Σ gy (log) or Σ gy ⊙ y
+  if (log) {
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t i = 0; i < width; ++i) sums[i] += gy[r * stride + i];
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t i = 0; i < width; ++i) {
+        const std::int64_t k = r * stride + i;
+        gx[k] += gy[k] - std::exp(y[k]) * sums[i];
+      }
+  } else {
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t i = 0; i < width; ++i) sums[i] += gy[r * stride + i] * y[r * stride + i];
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t i = 0; i < width; ++i) {
+        const std::int64_t k = r * stride + i;
+        gx[k] += y[k] * (gy[k] - sums[i]);
+      }
+  }
+}
+
 // Runs row(offset) for each contiguous row when the axis is last, else
-// columns(offset, width, scratch_a, scratch_b) for slices of the [outer, n, inner] view.
+// columns(offset, width, scratch) for slices of the [outer, n, inner] view, where scratch holds
+// 2·width values.
 template <class T, class Row, class Columns>
 void for_each_slice(std::int64_t outer, std::int64_t n, std::int64_t inner, Row&& row, Columns&& columns) {
   if (inner == 1) {
@@ -179,7 +124,7 @@ void for_each_slice(std::int64_t outer, std::int64_t n, std::int64_t inner, Row&
     std::vector<T> scratch(2 * static_cast<std::size_t>(std::min(inner, e - b)));
     for (std::int64_t j = b; j < e;) {
       const std::int64_t o = j / inner, column = j % inner, width = std::min(e - j, inner - column);
-      columns(o * n * inner + column, width, scratch.data(), scratch.data() + width);
+      columns(o * n * inner + column, width, scratch.data());
       j += width;
     }
   }, n * kExpCost);
@@ -197,37 +142,37 @@ Tensor softmax_family(const Tensor& x, int axis, bool log) {
 
   Tensor y = empty_like(x);
   dispatch(x.dtype(), op, [&]<class T>() {
-    const T* xd = x.data<T>();
-    T* yd = y.data<T>();
-    for_each_slice<T>(
-        outer, n, inner,
-        [&](std::int64_t o) {
-          if (log)
-            kernels::log_softmax_forward(xd + o, yd + o, n);
-          else
-            kernels::softmax_forward(xd + o, yd + o, n);
-        },
-        [&](std::int64_t o, std::int64_t width, T* s0, T* s1) {
-          kernels::softmax_forward_columns(xd + o, yd + o, n, inner, width, s0, s1, log);
-        });
-  });
-  record(op, {x}, y, {y}, [x, y, outer, n, inner, log, op](const Tensor& gy) {
-    Tensor gx = grad_of(x);
-    dispatch(x.dtype(), op, [&]<class T>() {
-      const T* yd = y.data<T>();
-      const T* g = gy.data<T>();
-      T* d = gx.data<T>();
+    simd::with_isa([&]<class Arch>() {
+      const T* xd = x.data<T>();
+      T* yd = y.data<T>();
       for_each_slice<T>(
           outer, n, inner,
           [&](std::int64_t o) {
-            if (log)
-              kernels::log_softmax_backward(yd + o, g + o, d + o, n);
-            else
-              kernels::softmax_backward(yd + o, g + o, d + o, n);
+            if (log) kernels::log_softmax_forward<Arch>(xd + o, yd + o, n);
+            else kernels::softmax_forward<Arch>(xd + o, yd + o, n);
           },
-          [&](std::int64_t o, std::int64_t width, T* s0, T* s1) {
-            kernels::softmax_backward_columns(yd + o, g + o, d + o, n, inner, width, s0, s1, log);
+          [&](std::int64_t o, std::int64_t width, T* scratch) {
+            softmax_forward_columns(xd + o, yd + o, n, inner, width, scratch, scratch + width, log);
           });
+    });
+  });
+  record(op, {x}, y, {y}, [x, outer, n, inner, log, op](const Tensor& gy, const Tensor& y) {
+    Tensor gx = grad_of(x);
+    dispatch(x.dtype(), op, [&]<class T>() {
+      simd::with_isa([&]<class Arch>() {
+        const T* yd = y.data<T>();
+        const T* g = gy.data<T>();
+        T* d = gx.data<T>();
+        for_each_slice<T>(
+            outer, n, inner,
+            [&](std::int64_t o) {
+              if (log) kernels::log_softmax_backward<Arch>(yd + o, g + o, d + o, n);
+              else kernels::softmax_backward<Arch>(yd + o, g + o, d + o, n);
+            },
+            [&](std::int64_t o, std::int64_t width, T* scratch) {
+              softmax_backward_columns(yd + o, g + o, d + o, n, inner, width, scratch, log);
+            });
+      });
     });
   });
   return y;
@@ -239,3 +184,4 @@ Tensor softmax(const Tensor& x, int axis) { return softmax_family(x, axis, false
 Tensor log_softmax(const Tensor& x, int axis) { return softmax_family(x, axis, true); }
 
 }  // namespace tg
+#endif

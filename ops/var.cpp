@@ -4,46 +4,35 @@
 //   saves   : m, one element per output; x is the record's input anyway.
 // Both passes and the backward walk x with the reduction plan of sum (Note [Reduction plans]),
 // so every axis set works and the sums are deterministic like sum's.
-#include <xsimd/xsimd.hpp>
-
-#include "tensor/parallel.h"
-#include "tensor/op_scope.h"
 #include "autograd/tape.h"
 #include "ops/reduce.h"
-#include "ops/reduce_plan.h"
+#include "ops/reduction.h"
+#include "tensor/op_scope.h"
+#include "tensor/parallel.h"
 
 namespace tg::kernels {
 
-/// d[i] = (x[i] − m[i])² (kScalarMean: m[0] for every i).
-template <bool kScalarMean, class T>
-void squared_deviation(const T* x, const T* m, T* d, std::int64_t n) {
-  using B = xsimd::batch<T>;
-  std::int64_t i = 0;
-  for (; i + static_cast<std::int64_t>(B::size) <= n; i += B::size) {
-    const B v = B::load_unaligned(x + i) - (kScalarMean ? B(m[0]) : B::load_unaligned(m + i));
-    (v * v).store_unaligned(d + i);
-  }
-  for (; i < n; ++i) {
-    const T v = x[i] - m[kScalarMean ? 0 : i];
-    d[i] = v * v;
-  }
+/// d[i] = (x[i] − m[i·m_stride])² (m_stride 0: one mean for all).
+template <class Arch, class T>
+void squared_deviation(const T* x, const T* m, std::int64_t m_stride, T* d, std::int64_t n) {
+  simd::map<Arch>(n, [](const auto& v, const auto& mean) { return (v - mean) * (v - mean); }, d, x,
+                  simd::Strided<T>{m, m_stride});
 }
+TG_KERNEL(squared_deviation)
 
-/// gx[i] += c · (x[i] − m[i]) · gy[i] (kScalar: m[0] and gy[0] for every i).
-template <bool kScalar, class T>
-void var_backward(const T* x, const T* m, const T* gy, T c, T* gx, std::int64_t n) {
-  using B = xsimd::batch<T>;
-  std::int64_t i = 0;
-  for (; i + static_cast<std::int64_t>(B::size) <= n; i += B::size) {
-    const B mv = kScalar ? B(m[0]) : B::load_unaligned(m + i);
-    const B g = kScalar ? B(c * gy[0]) : B(c) * B::load_unaligned(gy + i);
-    xsimd::fma(B::load_unaligned(x + i) - mv, g, B::load_unaligned(gx + i)).store_unaligned(gx + i);
-  }
-  for (; i < n; ++i) gx[i] += (x[i] - m[kScalar ? 0 : i]) * (c * gy[kScalar ? 0 : i]);
+/// gx[i] += c · (x[i] − m[j]) · gy[j], j = i·stride (stride 0: one mean and one gradient for all).
+template <class Arch, class T>
+void var_backward(const T* x, const T* m, const T* gy, std::int64_t stride, double c, T* gx, std::int64_t n) {
+  using B = simd::Batch<T, Arch>;
+  const B cb(static_cast<T>(c));
+  simd::map<Arch>(n, [&](const B& v, const B& mean, const B& g, const B& acc) { return xsimd::fma(v - mean, cb * g, acc); },
+                  gx, x, simd::Strided<T>{m, stride}, simd::Strided<T>{gy, stride}, gx);
 }
+TG_KERNEL(var_backward)
 
 }  // namespace tg::kernels
 
+#if TG_OP_PASS
 namespace tg {
 
 Tensor var(const Tensor& x, const std::vector<int>& axes, bool unbiased, bool keepdim) {
@@ -54,14 +43,13 @@ Tensor var(const Tensor& x, const std::vector<int>& axes, bool unbiased, bool ke
   const Tensor m = sum_over(x, plan, 1.0 / static_cast<double>(plan.count));
   Tensor deviation = empty_like(x);
   dispatch(x.dtype(), "var", [&]<class T>() {
-    const T* xd = x.data<T>();
-    const T* md = m.data<T>();
-    T* dd = deviation.data<T>();
-    broadcast_rows(plan, x.numel(), [&](std::int64_t xo, std::int64_t mo, std::int64_t length, bool last_reduced) {
-      if (last_reduced)
-        kernels::squared_deviation<true>(xd + xo, md + mo, dd + xo, length);
-      else
-        kernels::squared_deviation<false>(xd + xo, md + mo, dd + xo, length);
+    simd::with_isa([&]<class Arch>() {
+      const T* xd = x.data<T>();
+      const T* md = m.data<T>();
+      T* dd = deviation.data<T>();
+      broadcast_rows(plan, x.numel(), [&](std::int64_t xo, std::int64_t mo, std::int64_t length, bool last_reduced) {
+        kernels::squared_deviation<Arch>(xd + xo, md + mo, last_reduced ? 0 : 1, dd + xo, length);
+      });
     });
   });
   Tensor y = sum_over(deviation, plan, 1.0 / divisor);
@@ -69,16 +57,14 @@ Tensor var(const Tensor& x, const std::vector<int>& axes, bool unbiased, bool ke
     const ReducePlan plan = make_reduce_plan(x.shape(), mask, false);  // keepdim does not change the walk
     Tensor gx = grad_of(x);
     dispatch(x.dtype(), "var", [&]<class T>() {
-      const T* xd = x.data<T>();
-      const T* md = m.data<T>();
-      const T* g = gy.data<T>();
-      T* d = gx.data<T>();
-      const T c = static_cast<T>(2.0 / divisor);
-      broadcast_rows(plan, x.numel(), [&](std::int64_t xo, std::int64_t yo, std::int64_t length, bool last_reduced) {
-        if (last_reduced)
-          kernels::var_backward<true>(xd + xo, md + yo, g + yo, c, d + xo, length);
-        else
-          kernels::var_backward<false>(xd + xo, md + yo, g + yo, c, d + xo, length);
+      simd::with_isa([&]<class Arch>() {
+        const T* xd = x.data<T>();
+        const T* md = m.data<T>();
+        const T* g = gy.data<T>();
+        T* d = gx.data<T>();
+        broadcast_rows(plan, x.numel(), [&](std::int64_t xo, std::int64_t yo, std::int64_t length, bool last_reduced) {
+          kernels::var_backward<Arch>(xd + xo, md + yo, g + yo, last_reduced ? 0 : 1, 2.0 / divisor, d + xo, length);
+        });
       });
     });
   });
@@ -86,3 +72,4 @@ Tensor var(const Tensor& x, const std::vector<int>& axes, bool unbiased, bool ke
 }
 
 }  // namespace tg
+#endif

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Installs every Debian package tapegrad needs that is missing. Nothing else is ever downloaded.
+# Installs every Debian package tapegrad needs that is missing, then converts the UCI data those
+# packages ship into data/uci (once: a cached conversion is kept). Nothing else is ever downloaded.
 # Usage: scripts/setup.sh [--with-bench]   (run as root; otherwise prints the sudo command and stops)
 # --with-bench adds python3-torch, the reference for bench/compare_pytorch.py (make bench).
 # libopenblas-dev is only the yardstick of bench/bench_gemm; the library never links it.
+# python3-sklearn is there for its bundled CSVs (iris, wine, breast cancer, digits), which the
+# read_csv tests read from /usr/lib/python3/dist-packages/sklearn/datasets/data/.
+# The UCI tasks (datasets/uci.h, docs/uci.md) come from r-cran-mlbench, r-cran-kernlab,
+# python3-sklearn and weka; r-base-core runs scripts/convert_uci.R on them.
 set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
 
 packages=(
   cmake ninja-build g++ make pkg-config
@@ -11,6 +17,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libopenblas-dev
   python3-numpy python3-matplotlib
   dataset-fashion-mnist graphviz
+  r-base-core r-cran-mlbench r-cran-kernlab python3-sklearn weka
 )
 if [[ "${1:-}" == "--with-bench" ]]; then
   packages+=(python3-torch)
@@ -20,14 +27,32 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+if [[ ${#missing[@]} -gt 0 ]]; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "tapegrad setup: missing Debian packages: ${missing[*]}" >&2
+    echo "run: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "tapegrad setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
 
-if [[ $(id -u) -ne 0 ]]; then
-  echo "tapegrad setup: missing Debian packages: ${missing[*]}" >&2
-  echo "run: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+# ---- UCI data: convert once; the stamp records which converter (and R) made the cache ----
+uci_dir="$root/data/uci"
+weka_dir=/usr/share/doc/weka/examples
+if [[ ! -f "$weka_dir/iris.arff" ]]; then
+  echo "tapegrad setup: weka is installed but $weka_dir/iris.arff is missing;" >&2
+  echo "  is /usr/share/doc excluded from package installs (a dpkg path-exclude)? The UCI tasks read weka's ARFF files there." >&2
   exit 1
 fi
-echo "tapegrad setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+stamp="$(sha256sum "$root/scripts/convert_uci.R" | cut -d' ' -f1) $(Rscript --version 2>&1 | head -n1)"
+if [[ -f "$uci_dir/.stamp" && "$(cat "$uci_dir/.stamp")" == "$stamp" ]]; then
+  exit 0
+fi
+start=$SECONDS
+rm -rf "$uci_dir"
+Rscript "$root/scripts/convert_uci.R" "$uci_dir"
+echo "$stamp" > "$uci_dir/.stamp"
+echo "tapegrad setup: UCI data converted into $uci_dir in $((SECONDS - start)) s"

@@ -5,14 +5,153 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <type_traits>
 #if defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
 #include "tensor/parallel.h"
+#include "tensor/simd.h"
 
 namespace tg {
 
+namespace {
+// 53 bits from two words, shifted by half a step so 0 and 1 are never returned.
+double to_open_unit(std::uint32_t hi, std::uint32_t lo) {
+  const std::uint64_t bits = (static_cast<std::uint64_t>(hi) << 21) ^ (lo >> 11);
+  return (static_cast<double>(bits & ((1ull << 53) - 1)) + 0.5) * 0x1p-53;
+}
+}  // namespace
+
+// Note [Philox many at a time]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// One Philox4x32-10 call is ten rounds of two 32×32→64-bit multiplies and a few xors — about
+// 25 ns in scalar code, which made a dropout mask 30× slower than copying the tensor. The
+// rounds of different counters are independent, so uniform_block runs one counter per 32-bit
+// lane: 8 per AVX2 register, 16 per AVX-512 register; word k of all the lanes' states lives in
+// register c[k]. Four such groups are interleaved, because one group alone waits on its
+// multiplies. The multiply instruction (vpmuludq) multiplies only the even lanes, 32×32→64, so
+// mulhilo does the even lanes, then the odd ones shifted down, and blends the halves back into
+// (hi, lo). The round and key schedule are Random123's philox4x32 with R = 10, word for word:
+//   (hi0, lo0) = M0·c0,  (hi1, lo1) = M1·c2,  c = (hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0),
+//   then k += (W0, W1) before every round but the first.
+// Only integer arithmetic: every instruction set gives the same bits as philox().
+// tests/tensor/test_random.cpp checks it against philox() bit for bit under every instruction
+// set the machine has, across the 2^32 carry of the counter and at every length around the
+// width. The sse2 pass is the scalar loop.
+namespace kernels {
+namespace {
+
+#if defined(__AVX2__)
+/// 8 lanes of 32-bit words in a ymm register.
+struct Lanes8 {
+  using V = __m256i;
+  static constexpr int kLanes = 8;
+  static V set1(std::uint32_t w) { return _mm256_set1_epi32(static_cast<int>(w)); }
+  static V load(const std::uint32_t* p) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(p)); }
+  static void store(std::uint32_t* p, V v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+  static V zero() { return _mm256_setzero_si256(); }
+  static V bxor(V a, V b) { return _mm256_xor_si256(a, b); }
+  static V mul_even(V a, V b) { return _mm256_mul_epu32(a, b); }
+  static V shr32(V a) { return _mm256_srli_epi64(a, 32); }
+  static V shl32(V a) { return _mm256_slli_epi64(a, 32); }
+  static V odd_from(V even, V odd) { return _mm256_blend_epi32(even, odd, 0b10101010); }
+};
+#endif
+#if defined(__AVX512F__)
+/// 16 lanes of 32-bit words in a zmm register.
+struct Lanes16 {
+  using V = __m512i;
+  static constexpr int kLanes = 16;
+  static V set1(std::uint32_t w) { return _mm512_set1_epi32(static_cast<int>(w)); }
+  static V load(const std::uint32_t* p) { return _mm512_load_si512(p); }
+  static void store(std::uint32_t* p, V v) { _mm512_storeu_si512(p, v); }
+  static V zero() { return _mm512_setzero_si512(); }
+  static V bxor(V a, V b) { return _mm512_xor_si512(a, b); }
+  static V mul_even(V a, V b) { return _mm512_mul_epu32(a, b); }
+  static V shr32(V a) { return _mm512_srli_epi64(a, 32); }
+  static V shl32(V a) { return _mm512_slli_epi64(a, 32); }
+  static V odd_from(V even, V odd) { return _mm512_mask_blend_epi32(0xAAAA, even, odd); }
+};
+#endif
+
+constexpr int kGroups = 4;
+
+// Words 0 and 1 of philox(seed, first + j) for j < L::kLanes·kGroups: kGroups independent groups
+// interleaved so that one group's multiplies run while another's wait for theirs.
+template <class L>
+void philox_groups(std::uint64_t seed, std::uint64_t first, std::uint32_t* w0, std::uint32_t* w1) {
+  using V = typename L::V;
+  constexpr int kStep = L::kLanes * kGroups;
+  auto mulhilo = [](V x, V m, V& hi, V& lo) {
+    const V even = L::mul_even(x, m);             // lanes 0, 2, 4, … → 64-bit products
+    const V odd = L::mul_even(L::shr32(x), m);    // lanes 1, 3, 5, …
+    hi = L::odd_from(L::shr32(even), odd);
+    lo = L::odd_from(even, L::shl32(odd));
+  };
+  const V m0 = L::set1(0xD2511F53u), m1 = L::set1(0xCD9E8D57u);
+  alignas(64) std::uint32_t lo[kStep], hi[kStep];
+  for (int j = 0; j < kStep; ++j) {
+    const std::uint64_t counter = first + static_cast<std::uint64_t>(j);
+    lo[j] = static_cast<std::uint32_t>(counter), hi[j] = static_cast<std::uint32_t>(counter >> 32);
+  }
+  V c0[kGroups], c1[kGroups], c2[kGroups], c3[kGroups];
+  for (int g = 0; g < kGroups; ++g) {
+    c0[g] = L::load(lo + L::kLanes * g);
+    c1[g] = L::load(hi + L::kLanes * g);
+    c2[g] = c3[g] = L::zero();
+  }
+  std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) k0 += 0x9E3779B9u, k1 += 0xBB67AE85u;
+    const V key0 = L::set1(k0), key1 = L::set1(k1);
+    for (int g = 0; g < kGroups; ++g) {
+      V hi0, lo0, hi1, lo1;
+      mulhilo(c0[g], m0, hi0, lo0);
+      mulhilo(c2[g], m1, hi1, lo1);
+      c0[g] = L::bxor(L::bxor(hi1, c1[g]), key0);
+      c1[g] = lo1;
+      c2[g] = L::bxor(L::bxor(hi0, c3[g]), key1);
+      c3[g] = lo0;
+    }
+  }
+  for (int g = 0; g < kGroups; ++g) {
+    L::store(w0 + L::kLanes * g, c0[g]);
+    L::store(w1 + L::kLanes * g, c1[g]);
+  }
+}
+
+// out[j] = to_open_unit(words 0, 1 of philox(seed, first + j)), kLanes·kGroups counters a step;
+// the last step computes whole groups and keeps what is asked for.
+template <class L>
+void uniform_lanes(std::uint64_t seed, std::uint64_t first, std::int64_t n, double* out) {
+  constexpr std::int64_t kStep = L::kLanes * kGroups;
+  alignas(64) std::uint32_t w0[kStep], w1[kStep];
+  for (std::int64_t i = 0; i < n; i += kStep) {
+    philox_groups<L>(seed, first + static_cast<std::uint64_t>(i), w0, w1);
+    const std::int64_t m = std::min(kStep, n - i);
+    for (std::int64_t j = 0; j < m; ++j) out[i + j] = to_open_unit(w0[j], w1[j]);
+  }
+}
+
+}  // namespace
+
+/// out[j] = uniform_at(seed, first + j) for j < n (Note [Philox many at a time]).
+template <class Arch>
+void uniform_block(std::uint64_t seed, std::uint64_t first, std::int64_t n, double* out) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<Arch, simd::Avx512>) return uniform_lanes<Lanes16>(seed, first, n, out);
+#endif
+#if defined(__AVX2__)
+  if constexpr (std::is_same_v<Arch, simd::Avx2>) return uniform_lanes<Lanes8>(seed, first, n, out);
+#endif
+  for (std::int64_t i = 0; i < n; ++i) out[i] = uniform_at(seed, first + static_cast<std::uint64_t>(i));
+}
+TG_KERNEL_AS(uniform_block)
+
+}  // namespace kernels
+
+#if TG_OP_PASS
 std::array<std::uint32_t, 4> philox(std::uint64_t seed, std::uint64_t counter) {
   r123::Philox4x32 rng;
   r123::Philox4x32::ctr_type ctr = {{static_cast<std::uint32_t>(counter), static_cast<std::uint32_t>(counter >> 32), 0, 0}};
@@ -22,12 +161,6 @@ std::array<std::uint32_t, 4> philox(std::uint64_t seed, std::uint64_t counter) {
 }
 
 namespace {
-// 53 bits from two words, shifted by half a step so 0 and 1 are never returned.
-double to_open_unit(std::uint32_t hi, std::uint32_t lo) {
-  const std::uint64_t bits = (static_cast<std::uint64_t>(hi) << 21) ^ (lo >> 11);
-  return (static_cast<double>(bits & ((1ull << 53) - 1)) + 0.5) * 0x1p-53;
-}
-
 // A new tensor whose element i is the value for counter first + i, with first reserved from gen.
 // fill(seed, counter, n, values) writes the n values of counters counter .. counter + n − 1 as
 // doubles; they are then rounded to the tensor's dtype. Each element depends on its counter only,
@@ -69,81 +202,9 @@ double uniform_at(std::uint64_t seed, std::uint64_t counter) {
   return to_open_unit(w[0], w[1]);
 }
 
-// Note [Philox eight at a time]
-// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
-// One Philox4x32-10 call is ten rounds of two 32×32→64-bit multiplies and a few xors — about
-// 25 ns in scalar code, which made a dropout mask 30× slower than copying the tensor. The
-// rounds of different counters are independent, so uniform_fill runs eight counters side by
-// side, one per 32-bit lane of an AVX2 register: word k of all eight states lives in register
-// c[k]. Four such groups are interleaved, because one group alone waits on its multiplies. AVX2 multiplies only the even lanes (_mm256_mul_epu32, 32×32→64), so mulhilo does the
-// even lanes, then the odd ones shifted down, and blends the halves back into (hi, lo). The
-// round and key schedule are Random123's philox4x32 with R = 10, word for word:
-//   (hi0, lo0) = M0·c0,  (hi1, lo1) = M1·c2,  c = (hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0),
-//   then k += (W0, W1) before every round but the first.
-// tests/tensor/test_random.cpp checks it against philox() bit for bit, across the 2^32
-// carry of the counter and at every length around the width. Without AVX2 it is the scalar loop.
-#if defined(__AVX2__)
-namespace {
-struct HiLo {
-  __m256i hi, lo;
-};
-
-inline HiLo mulhilo(__m256i x, __m256i m) {
-  const __m256i even = _mm256_mul_epu32(x, m);                         // lanes 0, 2, 4, 6 → 64-bit
-  const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(x, 32), m);  // lanes 1, 3, 5, 7
-  return {_mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0b10101010),
-          _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0b10101010)};
-}
-
-// Words 0 and 1 of philox(seed, first + j) for j < 8·kGroups: kGroups independent groups of
-// eight counters, interleaved so that one group's multiplies run while another's wait for theirs
-// (a single group is latency-bound: each round depends on the one before).
-constexpr int kGroups = 4;
-inline void philox_groups(std::uint64_t seed, std::uint64_t first, std::uint32_t* w0, std::uint32_t* w1) {
-  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(0xD2511F53u)), m1 = _mm256_set1_epi32(static_cast<int>(0xCD9E8D57u));
-  alignas(32) std::uint32_t lo[8 * kGroups], hi[8 * kGroups];
-  for (int j = 0; j < 8 * kGroups; ++j) {
-    const std::uint64_t counter = first + static_cast<std::uint64_t>(j);
-    lo[j] = static_cast<std::uint32_t>(counter), hi[j] = static_cast<std::uint32_t>(counter >> 32);
-  }
-  __m256i c0[kGroups], c1[kGroups], c2[kGroups], c3[kGroups];
-  for (int g = 0; g < kGroups; ++g) {
-    c0[g] = _mm256_load_si256(reinterpret_cast<const __m256i*>(lo + 8 * g));
-    c1[g] = _mm256_load_si256(reinterpret_cast<const __m256i*>(hi + 8 * g));
-    c2[g] = c3[g] = _mm256_setzero_si256();
-  }
-  std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
-  for (int round = 0; round < 10; ++round) {
-    if (round > 0) k0 += 0x9E3779B9u, k1 += 0xBB67AE85u;
-    const __m256i key0 = _mm256_set1_epi32(static_cast<int>(k0)), key1 = _mm256_set1_epi32(static_cast<int>(k1));
-    for (int g = 0; g < kGroups; ++g) {
-      const HiLo p0 = mulhilo(c0[g], m0), p1 = mulhilo(c2[g], m1);
-      c0[g] = _mm256_xor_si256(_mm256_xor_si256(p1.hi, c1[g]), key0);
-      c1[g] = p1.lo;
-      c2[g] = _mm256_xor_si256(_mm256_xor_si256(p0.hi, c3[g]), key1);
-      c3[g] = p0.lo;
-    }
-  }
-  for (int g = 0; g < kGroups; ++g) {
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w0 + 8 * g), c0[g]);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w1 + 8 * g), c1[g]);
-  }
-}
-}  // namespace
-#endif
 
 void uniform_fill(std::uint64_t seed, std::uint64_t first, std::int64_t n, double* out) {
-  std::int64_t i = 0;
-#if defined(__AVX2__)
-  constexpr std::int64_t kStep = 8 * kGroups;
-  alignas(32) std::uint32_t w0[kStep], w1[kStep];
-  for (; i < n; i += kStep) {  // the last step computes a whole group and keeps what is asked for
-    philox_groups(seed, first + static_cast<std::uint64_t>(i), w0, w1);
-    const std::int64_t m = std::min(kStep, n - i);
-    for (std::int64_t j = 0; j < m; ++j) out[i + j] = to_open_unit(w0[j], w1[j]);
-  }
-#endif
-  for (; i < n; ++i) out[i] = uniform_at(seed, first + static_cast<std::uint64_t>(i));  // without AVX2
+  simd::with_isa([&]<class Arch>() { kernels::uniform_block<Arch>(seed, first, n, out); });
 }
 
 double normal_at(std::uint64_t seed, std::uint64_t counter) {
@@ -179,5 +240,7 @@ std::vector<std::int64_t> randperm(std::int64_t n, Generator& gen) {
   }
   return p;
 }
+
+#endif  // TG_OP_PASS
 
 }  // namespace tg

@@ -37,11 +37,17 @@ class Generator {
 std::array<std::uint32_t, 4> philox(std::uint64_t seed, std::uint64_t counter);
 /// Uniform in the open interval (0, 1), 53 random bits, from words 0 and 1.
 double uniform_at(std::uint64_t seed, std::uint64_t counter);
-/// out[i] = uniform_at(seed, first + i) for i in [0, n): the same bits, eight counters at a time
-/// with AVX2 (Note [Philox eight at a time] in random.cpp). For masks and fills of many elements.
+/// out[i] = uniform_at(seed, first + i) for i in [0, n): the same bits, 8 or 16 counters at a time
+/// with AVX2 or AVX-512 (Note [Philox many at a time] in random.cpp). For masks and large fills.
 void uniform_fill(std::uint64_t seed, std::uint64_t first, std::int64_t n, double* out);
 /// Uniforms per uniform_fill call in the kernels that draw masks (a stack buffer of doubles).
 inline constexpr std::int64_t kUniformBlock = 256;
+namespace kernels {
+/// uniform_fill for one instruction set, for kernels that already have one (Arch is an xsimd
+/// architecture; instantiated per instruction set in random.cpp).
+template <class Arch>
+void uniform_block(std::uint64_t seed, std::uint64_t first, std::int64_t n, double* out);
+}  // namespace kernels
 /// Standard normal by Box–Muller from the two uniforms of one Philox call.
 double normal_at(std::uint64_t seed, std::uint64_t counter);
 

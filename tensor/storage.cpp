@@ -84,7 +84,8 @@ void system_free(void* p) noexcept {
 // relaxed atomics whose increment is a plain load and store, no locked instruction.
 struct Counter {
   std::atomic<std::uint64_t> value{0};
-  void bump() { value.store(value.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+  void bump() { add(1); }
+  void add(std::uint64_t n) { value.store(value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
   std::uint64_t get() const { return value.load(std::memory_order_relaxed); }
 };
 
@@ -93,6 +94,7 @@ enum class CacheState : std::uint8_t { unused, live, dead };
 struct ThreadCache {
   FreeLists lists;
   Counter requests, hits;
+  Counter requested_bytes, freed_bytes;  // of tensor buffers; a buffer may be freed by another thread
   CacheState state = CacheState::unused;
   ThreadCache* next = nullptr;  // in GlobalPool::live, under its mutex
   ThreadCache* prev = nullptr;
@@ -104,6 +106,7 @@ struct GlobalPool {
   FreeLists lists;
   ThreadCache* live = nullptr;  // every thread cache in use, for allocator_stats
   std::uint64_t requests = 0, hits = 0;  // of exited threads, and of requests made after exit began
+  std::uint64_t requested_bytes = 0, freed_bytes = 0;
 };
 constinit GlobalPool g_pool;
 constinit thread_local ThreadCache t_cache;
@@ -124,6 +127,8 @@ struct ThreadCacheReaper {
     c.lists.bytes = 0;
     g_pool.requests += c.requests.get();
     g_pool.hits += c.hits.get();
+    g_pool.requested_bytes += c.requested_bytes.get();
+    g_pool.freed_bytes += c.freed_bytes.get();
     (c.prev ? c.prev->next : g_pool.live) = c.next;
     if (c.next) c.next->prev = c.prev;
     c.state = CacheState::dead;
@@ -207,16 +212,28 @@ void cached_free(void* p, std::size_t bytes) noexcept {
 }  // namespace detail
 
 void* allocate_bytes(std::size_t bytes) {
+  void* p = detail::cached_allocate(bytes);
   if (ThreadCache* cache = thread_cache()) {
     cache->requests.bump();
+    cache->requested_bytes.add(bytes);
   } else {
     std::lock_guard lock(g_pool.mutex);
     ++g_pool.requests;
+    g_pool.requested_bytes += bytes;
   }
-  return detail::cached_allocate(bytes);
+  return p;
 }
 
-void free_bytes(void* p, std::size_t bytes) noexcept { detail::cached_free(p, bytes); }
+void free_bytes(void* p, std::size_t bytes) noexcept {
+  if (!p) return;
+  if (ThreadCache* cache = thread_cache()) {
+    cache->freed_bytes.add(bytes);
+  } else {
+    std::lock_guard lock(g_pool.mutex);
+    g_pool.freed_bytes += bytes;
+  }
+  detail::cached_free(p, bytes);
+}
 
 AllocatorStats allocator_stats() {
   AllocatorStats s;
@@ -224,10 +241,14 @@ AllocatorStats allocator_stats() {
   std::lock_guard lock(g_pool.mutex);
   s.requests = g_pool.requests;
   s.cache_hits = g_pool.hits;
+  std::uint64_t requested = g_pool.requested_bytes, freed = g_pool.freed_bytes;
   for (const ThreadCache* c = g_pool.live; c; c = c->next) {
     s.requests += c->requests.get();
     s.cache_hits += c->hits.get();
+    requested += c->requested_bytes.get();
+    freed += c->freed_bytes.get();
   }
+  s.bytes_in_use = static_cast<std::size_t>(requested - freed);
   s.system_allocations = g_system_allocations.load(std::memory_order_relaxed);
   s.system_frees = g_system_frees.load(std::memory_order_relaxed);
   s.cached_bytes = g_pool.lists.bytes + (mine ? mine->lists.bytes : 0);

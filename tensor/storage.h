@@ -49,6 +49,7 @@ struct AllocatorStats {
   std::uint64_t system_allocations = 0;  ///< blocks taken from the system (cache misses)
   std::uint64_t system_frees = 0;        ///< blocks given back to the system
   std::size_t cached_bytes = 0;          ///< held in this thread's cache and the global pool
+  std::size_t bytes_in_use = 0;          ///< requested by tensor buffers that are still alive
 };
 /// Counters summed over every live thread and every thread that has exited.
 AllocatorStats allocator_stats();

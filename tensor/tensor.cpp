@@ -66,6 +66,15 @@ void convert(const Tensor& src, const Tensor& dst) {
 
 }  // namespace
 
+void detail::throw_undefined(const char* what) {
+  throw Error(cat(what, ": the tensor is undefined (default-constructed, or moved from); every op needs a defined one"));
+}
+
+void check_float_tensor(const Tensor& x, const char* op) {
+  check(x.defined(), op, ": the input is an undefined tensor");
+  check(x.dtype() != DType::int64, op, ": expected a float32 or float64 tensor, got ", describe(x));
+}
+
 // ---- element access ----
 
 double Tensor::at(std::initializer_list<std::int64_t> index) const { return read(*this, flat_index(*this, index)); }
@@ -90,9 +99,9 @@ Tensor& Tensor::requires_grad(bool on) {
   impl_->requires_grad = on;
   return *this;
 }
-bool Tensor::requires_grad() const { return impl_->requires_grad; }
-bool Tensor::is_leaf() const { return impl_->is_leaf; }
-Tensor Tensor::grad() const { return Tensor(impl_->grad); }
+bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
+bool Tensor::is_leaf() const { return !impl_ || impl_->is_leaf; }
+Tensor Tensor::grad() const { return impl_ ? Tensor(impl_->grad) : Tensor(); }
 void Tensor::zero_grad() { impl_->grad.reset(); }
 const std::string& Tensor::name() const { return impl_->name; }
 Tensor& Tensor::set_name(std::string name) {

@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,9 @@ class Tensor {
   Tensor clone() const;                                          ///< new storage; differentiable
   Tensor detach() const;                                         ///< same storage, no gradient
   Tensor reshape(const Shape& shape) const;                      ///< view; differentiable
+  /// The same, where one extent may be −1: it is inferred from numel(), e.g. x.reshape({-1, 784}).
+  Tensor reshape(std::initializer_list<std::int64_t> dims) const;
+  Tensor reshape(std::span<const std::int64_t> dims) const;
   Tensor rows(std::int64_t begin, std::int64_t end) const;       ///< view of rows [begin, end) of axis 0
   Tensor to(DType dtype) const;                                  ///< converted copy; differentiable
 
@@ -84,9 +88,21 @@ struct TensorImpl {
   std::string name;
 };
 
-inline const Shape& Tensor::shape() const { return impl_->shape; }
-inline DType Tensor::dtype() const { return impl_->dtype; }
+namespace detail {
+[[noreturn]] void throw_undefined(const char* what);
+}
+// Every op reads shape() or dtype() first, so an undefined tensor is caught here at the latest
+// (ops that check their inputs say so by name first).
+inline const Shape& Tensor::shape() const {
+  if (!impl_) [[unlikely]] detail::throw_undefined("shape");
+  return impl_->shape;
+}
+inline DType Tensor::dtype() const {
+  if (!impl_) [[unlikely]] detail::throw_undefined("dtype");
+  return impl_->dtype;
+}
 inline void* Tensor::raw_data() const {
+  if (!impl_) [[unlikely]] detail::throw_undefined("data");
   return static_cast<char*>(impl_->storage->data()) + impl_->offset * dtype_size(impl_->dtype);
 }
 template <class T>
@@ -117,6 +133,9 @@ Tensor arange(double start, double stop, double step = 1.0, DType dtype = DType:
 Tensor tensor(const std::vector<double>& values, const Shape& shape, DType dtype = DType::float32);
 Tensor tensor(std::initializer_list<double> values, DType dtype = DType::float32);  ///< 1-D
 Tensor labels(const std::vector<std::int64_t>& values);                               ///< 1-D int64
+
+/// Throws tg::Error naming `op` unless x is a defined float32 or float64 tensor.
+void check_float_tensor(const Tensor& x, const char* op);
 
 /// A tensor's shape and dtype, printed as "[2, 3] float32" (or "undefined"): what error messages
 /// show. Formatting waits until the message is built, so `check(ok, "op: x is ", describe(x))`

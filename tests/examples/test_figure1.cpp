@@ -11,7 +11,6 @@
 #include <map>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -29,24 +28,11 @@ namespace {
 const std::string kColumns = "model,depth,epoch,train_loss,valid_loss,valid_accuracy,seconds";
 const std::string kTiny = " --epochs 2 --train-subset 512 --valid-subset 300 --depths 2,3 --models snn,bn --seed 5";
 
-struct Scratch {  // a fresh directory, removed at the end of the test
-  fs::path dir = fs::temp_directory_path() / ("tg_test_figure1_" + std::to_string(::getpid()));
-  Scratch() { fs::remove_all(dir), fs::create_directories(dir); }
-  ~Scratch() { fs::remove_all(dir); }
-};
-
 // Runs figure1 with `args`, stdout and stderr into files in `dir`; returns the exit status.
 int figure1(const std::string& args, const fs::path& dir, const std::string& env = "") {
   const std::string command = env + " '" TG_FIGURE1_BIN "'" + args + " > '" + (dir / "stdout.txt").string() +
                               "' 2> '" + (dir / "stderr.txt").string() + "'";
   return std::system(command.c_str());
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 std::vector<std::vector<std::string>> read_csv(const fs::path& path) {
@@ -66,13 +52,13 @@ std::vector<std::vector<std::string>> read_csv(const fs::path& path) {
 TEST_CASE("figure1 writes one CSV row per model, depth and epoch, with finite falling losses, and the table") {
   if (!fs::is_directory(tg::fashion_mnist_dir()))
     FAIL("Fashion-MNIST is missing from " << tg::fashion_mnist_dir() << ": run scripts/setup.sh");
-  const Scratch scratch;
-  const fs::path out = scratch.dir / "run";
-  REQUIRE(figure1(kTiny + " --out '" + out.string() + "'", scratch.dir) == 0);
+  const tg::test::TempDir scratch;
+  const fs::path out = scratch.path() / "run";
+  REQUIRE(figure1(kTiny + " --out '" + out.string() + "'", scratch.path()) == 0);
 
   const auto rows = read_csv(out / "figure1.csv");
   REQUIRE(rows.size() == 1 + 2 * 2 * 3);  // header + {snn, bn} × {2, 3} × epochs {0, 1, 2}
-  REQUIRE(read_text(out / "figure1.csv").substr(0, kColumns.size() + 1) == kColumns + "\n");
+  REQUIRE(tg::test::read_text(out / "figure1.csv").substr(0, kColumns.size() + 1) == kColumns + "\n");
 
   std::map<std::pair<std::string, int>, std::vector<double>> curves;
   for (std::size_t r = 1; r < rows.size(); ++r) {
@@ -97,9 +83,9 @@ TEST_CASE("figure1 writes one CSV row per model, depth and epoch, with finite fa
     CHECK(loss[2] < loss[0]);  // 8 SGD steps lower the training loss of both nets
   }
 
-  const std::string stdout_text = read_text(scratch.dir / "stdout.txt");
+  const std::string stdout_text = tg::test::read_text(scratch / "stdout.txt");
   CHECK_THAT(stdout_text, Catch::Contains("std dlog10") && Catch::Contains("max rise"));
-  CHECK(read_text(out / "figure1_table.txt").find("snn       3") != std::string::npos);
+  CHECK(tg::test::read_text(out / "figure1_table.txt").find("snn       3") != std::string::npos);
   // scripts/setup.sh installs python3-matplotlib, so the plot must be there.
   REQUIRE(fs::exists(out / "figure1.png"));
   CHECK(fs::file_size(out / "figure1.png") > 10000);
@@ -108,11 +94,11 @@ TEST_CASE("figure1 writes one CSV row per model, depth and epoch, with finite fa
 TEST_CASE("figure1 gives the same losses with 1 and 2 threads") {
   if (!fs::is_directory(tg::fashion_mnist_dir()))
     FAIL("Fashion-MNIST is missing from " << tg::fashion_mnist_dir() << ": run scripts/setup.sh");
-  const Scratch scratch;
+  const tg::test::TempDir scratch;
   const std::string args = " --epochs 1 --train-subset 256 --valid-subset 300 --depths 2 --no-plot";
-  REQUIRE(figure1(args + " --out '" + (scratch.dir / "one").string() + "'", scratch.dir, "OMP_NUM_THREADS=1") == 0);
-  REQUIRE(figure1(args + " --out '" + (scratch.dir / "two").string() + "'", scratch.dir, "OMP_NUM_THREADS=2") == 0);
-  const auto one = read_csv(scratch.dir / "one" / "figure1.csv"), two = read_csv(scratch.dir / "two" / "figure1.csv");
+  REQUIRE(figure1(args + " --out '" + (scratch / "one") + "'", scratch.path(), "OMP_NUM_THREADS=1") == 0);
+  REQUIRE(figure1(args + " --out '" + (scratch / "two") + "'", scratch.path(), "OMP_NUM_THREADS=2") == 0);
+  const auto one = read_csv(scratch / "one/figure1.csv"), two = read_csv(scratch / "two/figure1.csv");
   REQUIRE(one.size() == 5);
   REQUIRE(one.size() == two.size());
   for (std::size_t r = 0; r < one.size(); ++r)
@@ -125,15 +111,15 @@ TEST_CASE("figure1 gives the same losses with 1 and 2 threads") {
 TEST_CASE("figure1 --trace writes per-layer moments of every run every K-th update") {
   if (!fs::is_directory(tg::fashion_mnist_dir()))
     FAIL("Fashion-MNIST is missing from " << tg::fashion_mnist_dir() << ": run scripts/setup.sh");
-  const Scratch scratch;
-  const fs::path out = scratch.dir / "run";
+  const tg::test::TempDir scratch;
+  const fs::path out = scratch.path() / "run";
   // 512 images, batch 128: 4 updates, of which 0 and 2 are traced.
   REQUIRE(figure1(" --epochs 1 --train-subset 512 --valid-subset 300 --depths 2 --trace --trace-every 2 --no-plot"
                   " --out '" + out.string() + "'",
-                  scratch.dir) == 0);
+                  scratch.path()) == 0);
   const auto rows = read_csv(out / "trace.csv");
   REQUIRE(!rows.empty());
-  REQUIRE(read_text(out / "trace.csv").substr(0, tg::nn::MomentTracer::csv_header().size()) ==
+  REQUIRE(tg::test::read_text(out / "trace.csv").substr(0, tg::nn::MomentTracer::csv_header().size()) ==
           tg::nn::MomentTracer::csv_header());
   // Per traced update: snn-d2 has Linear, SELU, Linear, SELU, Linear; bn-d2 has 2 × (Linear, ReLU,
   // BatchNorm1d) + Linear.
@@ -151,7 +137,7 @@ TEST_CASE("figure1 --trace writes per-layer moments of every run every K-th upda
 }
 
 TEST_CASE("figure1 rejects bad arguments with a message and a nonzero status") {
-  const Scratch scratch;
+  const tg::test::TempDir scratch;
   const std::vector<std::pair<std::string, std::string>> cases = {
       {" --depths 0", "--depths"},           {" --depths 8,x", "--depths"},
       {" --models foo", "--models"},         {" --models snn,snn", "twice"},
@@ -162,8 +148,8 @@ TEST_CASE("figure1 rejects bad arguments with a message and a nonzero status") {
   };
   for (const auto& [args, expected] : cases) {
     INFO("figure1" << args);
-    CHECK(figure1(args + " --out '" + (scratch.dir / "bad").string() + "'", scratch.dir) != 0);
-    CHECK_THAT(read_text(scratch.dir / "stderr.txt"), Catch::Contains(expected));
-    CHECK_FALSE(fs::exists(scratch.dir / "bad" / "figure1.csv"));
+    CHECK(figure1(args + " --out '" + (scratch / "bad") + "'", scratch.path()) != 0);
+    CHECK_THAT(tg::test::read_text(scratch / "stderr.txt"), Catch::Contains(expected));
+    CHECK_FALSE(fs::exists(scratch / "bad/figure1.csv"));
   }
 }

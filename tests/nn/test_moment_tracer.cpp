@@ -1,9 +1,7 @@
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "nn/moment_tracer.h"
 #include "nn/nn.h"
@@ -214,12 +212,11 @@ TEST_CASE("the trace CSV has a header, one line per row, and empty fields for wh
   b.attach(*other);
   run_step(*snn, x, a);
   run_step(*other, x, b);
-  const auto path = std::filesystem::temp_directory_path() / "tg_test_moment_tracer.csv";
-  nn::write_trace_csv(path.string(), {&a, &b});
-  std::ifstream in(path);
+  const test::TempDir dir;
+  nn::write_trace_csv(dir / "trace.csv", {&a, &b});
+  std::ifstream in(dir / "trace.csv");
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) lines.push_back(line);
-  std::filesystem::remove(path);
   REQUIRE(lines.size() == 1 + 3 + 3);
   CHECK(lines[0] == nn::MomentTracer::csv_header());
   CHECK(lines[1].rfind("snn,0,0,Linear,", 0) == 0);
@@ -240,21 +237,18 @@ TEST_CASE("the trace CSV has a header, one line per row, and empty fields for wh
 TEST_CASE("the tracer gives the same bits with one and two threads") {
   auto net = make_net(64, 512, 512, 8);  // 64 × 512 outputs: large enough to go parallel
   Tensor x = test::random_tensor({64, 64}, DType::float64);
-  const int threads = num_threads();
-  std::vector<double> values[2];
-  for (int t : {1, 2}) {
-    set_num_threads(t);
+  const std::vector<double> values = test::require_same_bits_across_threads([&] {
     nn::MomentTracer tracer;
     tracer.attach(*net);
     run_step(*net, x, tracer);
+    std::vector<double> out;
     for (const nn::TraceRow& r : tracer.rows())
       for (double v : {r.mean, r.var, r.outside, r.omega_mean, r.omega_std, r.tau_mean, r.tau_std, r.weight_grad_norm,
                        r.grad_norm})
-        if (!std::isnan(v)) values[t - 1].push_back(v);
-  }
-  set_num_threads(threads);
-  REQUIRE(values[0].size() == 2 * 9 + 4);  // two Linear rows of 9 values, one SELU row of 4
-  CHECK(values[0] == values[1]);  // exact: bit-identical
+        if (!std::isnan(v)) out.push_back(v);
+    return out;
+  });
+  REQUIRE(values.size() == 2 * 9 + 4);  // two Linear rows of 9 values, one SELU row of 4
 }
 
 TEST_CASE("the tracer rejects bad options naming itself") {

@@ -3,7 +3,6 @@
 #include <cmath>
 #include <numbers>
 
-#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "nn/moments.h"
 #include "ops/constants.h"
@@ -192,15 +191,10 @@ TEST_CASE("moment map: Theorem 1 figures on a grid of Omega") {
 }
 
 TEST_CASE("moment map: the scan gives the same bits with 1 and 2 threads") {
-  const int saved = num_threads();
-  set_num_threads(1);
-  mo::Scan one = mo::scan({}, 15);  // 50625 points: chunks above the parallel grain
-  set_num_threads(2);
-  mo::Scan two = mo::scan({}, 15);
-  set_num_threads(saved);
-  CHECK(one.max_spectral_norm == two.max_spectral_norm);
-  CHECK(one.mu_tilde_min == two.mu_tilde_min);
-  CHECK(one.nu_tilde_max == two.nu_tilde_max);
+  test::require_same_bits_across_threads([] {
+    const mo::Scan s = mo::scan({}, 15);  // 50625 points: chunks above the parallel grain
+    return std::vector<double>{s.max_spectral_norm, s.mu_tilde_min, s.nu_tilde_max};
+  });
 }
 
 TEST_CASE("moment map: variance iterates from 0.1 climb to 1 (PAPER.md §3)") {

@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <vector>
 
-#include "tensor/parallel.h"
 #include "tensor/tensor.h"
 
 namespace tg::test {
@@ -43,17 +42,6 @@ inline Shape reduced_shape(const Shape& shape, std::vector<int> axes, bool keepd
     if (!reduced || keepdim) out.push_back(reduced ? 1 : shape[a]);
   }
   return out;
-}
-
-/// f() computed with `threads` OpenMP threads; the previous thread count is restored.
-template <class F>
-auto with_threads(int threads, F&& f) {
-  struct Restore {
-    int saved = num_threads();
-    ~Restore() { set_num_threads(saved); }
-  } restore;
-  set_num_threads(threads);
-  return f();
 }
 
 }  // namespace tg::test

@@ -1,13 +1,18 @@
 #include <cmath>
 
-#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/dropout.h"
+#include "dropout_test.h"
 #include "support.h"
 
 using namespace tg;
 
 namespace {
+// alpha_dropout as the shared checks of dropout_test.h call it, with a generator or a seed.
+const auto kAlphaDropout = [](const Tensor& x, double rate, bool training, auto&& gen) {
+  return alpha_dropout(x, rate, training, gen);
+};
+
 const double kAlphaPrime = -1.0507009873554804934193349852946 * 1.6732632423543772848170429916717;  // −λα
 
 // Double-precision reference, PAPER.md §1: y = a·(x·d + α'(1−d)) + b, d_i = [uniform_at(seed, i) < 1 − rate].
@@ -106,57 +111,19 @@ TEST_CASE("alpha_dropout keeps mean 0 and variance 1 of standard-normal input wi
 }
 
 TEST_CASE("alpha_dropout in eval mode is the identity and records nothing") {
-  tape().clear();
-  Tensor x = test::random_tensor({3, 4});
-  x.requires_grad(true);
-  Generator gen(1, 7);
-  Tensor y = alpha_dropout(x, 0.05, false, gen);
-  CHECK(y.same(x));
-  CHECK(gen.offset() == 7);
-  CHECK(tape().size() == 0);
+  test::require_dropout_eval_is_identity(kAlphaDropout, 0.05);
 }
 
 TEST_CASE("alpha_dropout: the same seed gives the same mask, another seed or a later draw another") {
-  Tensor x = test::random_tensor({1000}, DType::float32);
-  auto y = [&](std::uint64_t seed) { return alpha_dropout(x, 0.1, true, seed).to_vector(); };
-  CHECK(y(3) == y(3));
-  CHECK(y(3) != y(4));
-  Generator gen(3);
-  Tensor first = alpha_dropout(x, 0.1, true, gen), second = alpha_dropout(x, 0.1, true, gen);
-  CHECK(first.to_vector() != second.to_vector());
+  test::require_dropout_masks_follow_the_seed(kAlphaDropout, 0.1);
 }
 
 TEST_CASE("alpha_dropout output and gradient are bit-identical with 1 and 2 threads") {
-  const int saved = num_threads();
-  Tensor x = test::random_tensor({300001}, DType::float32);
-  x.requires_grad(true);
-  Tensor gy = test::random_tensor({300001}, DType::float32, 8);
-  std::vector<double> y[2], gx[2];
-  for (int threads : {1, 2}) {
-    set_num_threads(threads);
-    x.zero_grad();
-    Tensor out = alpha_dropout(x, 0.1, true, std::uint64_t{11});
-    backward(out, gy);
-    y[threads - 1] = out.to_vector();
-    gx[threads - 1] = x.grad().to_vector();
-  }
-  set_num_threads(saved);
-  CHECK((y[0] == y[1]));  // (( )): on failure, print no vectors
-  CHECK((gx[0] == gx[1]));
+  test::require_dropout_same_bits_across_threads(kAlphaDropout, 0.1);
 }
 
 TEST_CASE("alpha_dropout gradient matches finite differences") {
-  for (std::int64_t n : {1, 5, 37}) {
-    for (double rate : {0.1, 0.5}) {
-      Tensor x = test::random_tensor({n}, DType::float64, 13);
-      x.requires_grad(true);
-      // The generator is made inside f, so every evaluation draws the same mask.
-      test::require_gradcheck([rate](const std::vector<Tensor>& in) {
-        Generator gen(5);
-        return alpha_dropout(in[0], rate, true, gen);
-      }, {x});
-    }
-  }
+  test::require_dropout_gradcheck(kAlphaDropout, {0.1, 0.5});
 }
 
 TEST_CASE("alpha_dropout gradient is a·d") {

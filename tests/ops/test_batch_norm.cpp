@@ -1,6 +1,5 @@
 #include <cmath>
 
-#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/norm.h"
 #include "support.h"
@@ -31,7 +30,6 @@ std::vector<double> batch_norm_reference(const std::vector<double>& x, std::int6
   return y;
 }
 
-std::vector<double> values(const Tensor& t) { return t.defined() ? t.to_vector() : std::vector<double>{}; }
 }  // namespace
 
 TEST_CASE("batch_norm forward matches the double reference at feature counts around the SIMD width") {
@@ -45,9 +43,9 @@ TEST_CASE("batch_norm forward matches the double reference at feature counts aro
           Tensor bias = affine ? test::random_tensor({features}, dtype, 5) : Tensor();
           Tensor running_mean = test::random_tensor({features}, dtype, 6);
           Tensor running_var = full({features}, 1.7, dtype);
-          std::vector<double> expected =
-              batch_norm_reference(x.to_vector(), batch, features, values(running_mean), values(running_var),
-                                   values(weight), values(bias), training, 1e-5);
+          std::vector<double> expected = batch_norm_reference(
+              x.to_vector(), batch, features, running_mean.to_vector(), running_var.to_vector(),
+              test::values_or_empty(weight), test::values_or_empty(bias), training, 1e-5);
           Tensor y = batch_norm(x, running_mean, running_var, weight, bias, training, 0.1, 1e-5);
           INFO(dtype_name(dtype) << " features=" << features << " affine=" << affine << " training=" << training);
           REQUIRE(test::max_rel_diff(y, expected) <= (dtype == DType::float32 ? 2e-6 : 1e-14));
@@ -168,15 +166,9 @@ TEST_CASE("batch_norm gradients accumulate when x, weight and bias fan out") {
   Tensor w = test::random_tensor({5}, DType::float64, 62), b = test::random_tensor({5}, DType::float64, 63);
   Tensor gy = test::random_tensor({4, 5}, DType::float64, 64);
   x.requires_grad(true), w.requires_grad(true), b.requires_grad(true);
-  backward(batch_norm(x, Tensor(), Tensor(), w, b, true), gy);
-  std::vector<double> once[3] = {x.grad().to_vector(), w.grad().to_vector(), b.grad().to_vector()};
-  x.zero_grad(), w.zero_grad(), b.zero_grad();
-  Tensor y1 = batch_norm(x, Tensor(), Tensor(), w, b, true), y2 = batch_norm(x, Tensor(), Tensor(), w, b, true);
-  backward(y1, gy, /*retain_tape=*/true);
-  backward(y2, gy);
-  std::vector<double> twice[3] = {x.grad().to_vector(), w.grad().to_vector(), b.grad().to_vector()};
-  for (int k = 0; k < 3; ++k)
-    for (std::size_t i = 0; i < once[k].size(); ++i) REQUIRE(twice[k][i] == Approx(2 * once[k][i]).epsilon(1e-12));
+  test::require_gradients_accumulate([](const std::vector<Tensor>& in) {
+    return batch_norm(in[0], Tensor(), Tensor(), in[1], in[2], true);
+  }, {x, w, b}, gy);
 }
 
 TEST_CASE("batch_norm float32 backward agrees with float64") {
@@ -186,39 +178,31 @@ TEST_CASE("batch_norm float32 backward agrees with float64") {
       Tensor w64 = test::random_tensor({features}, DType::float64, 42, 1.0, 1.0);
       Tensor b64 = test::random_tensor({features}, DType::float64, 43);
       Tensor gy64 = test::random_tensor({6, features}, DType::float64, 44);
-      Tensor rm64 = test::random_tensor({features}, DType::float64, 45), rv64 = full({features}, 1.3, DType::float64);
-      Tensor x32 = x64.to(DType::float32), w32 = w64.to(DType::float32), b32 = b64.to(DType::float32);
-      Tensor rm32 = rm64.to(DType::float32), rv32 = rv64.to(DType::float32);
-      for (Tensor* t : {&x64, &w64, &b64, &x32, &w32, &b32}) t->requires_grad(true);
-      backward(batch_norm(x64, rm64, rv64, w64, b64, training), gy64);
-      backward(batch_norm(x32, rm32, rv32, w32, b32, training), gy64.to(DType::float32));
+      const Tensor rm64 = test::random_tensor({features}, DType::float64, 45);
+      const Tensor rv64 = full({features}, 1.3, DType::float64);
+      x64.requires_grad(true), w64.requires_grad(true), b64.requires_grad(true);
       INFO("features=" << features << " training=" << training);
-      CHECK(test::max_rel_diff(x32.grad(), x64.grad().to_vector()) <= 1e-5);
-      CHECK(test::max_rel_diff(w32.grad(), w64.grad().to_vector()) <= 1e-5);
-      CHECK(test::max_rel_diff(b32.grad(), b64.grad().to_vector()) <= 1e-5);
+      // Each call gets its own copies of the running stats, in its inputs' dtype.
+      test::require_float32_backward_matches_float64([&](const std::vector<Tensor>& in) {
+        const DType dtype = in[0].dtype();
+        return batch_norm(in[0], rm64.to(dtype), rv64.to(dtype), in[1], in[2], training);
+      }, {x64, w64, b64}, gy64);
     }
   }
 }
 
 TEST_CASE("batch_norm forward and backward are bit-identical with 1 and 2 threads") {
-  const int saved = num_threads();
   Tensor x = test::random_tensor({64, 1003}, DType::float32, 51);
   Tensor w = test::random_tensor({1003}, DType::float32, 52), b = test::random_tensor({1003}, DType::float32, 53);
   Tensor gy = test::random_tensor({64, 1003}, DType::float32, 54);
   x.requires_grad(true), w.requires_grad(true), b.requires_grad(true);
-  std::vector<double> results[2][5];
-  for (int threads : {1, 2}) {
-    set_num_threads(threads);
+  test::require_same_bits_across_threads([&] {
     x.zero_grad(), w.zero_grad(), b.zero_grad();
     Tensor rm = zeros({1003}), rv = ones({1003});
     Tensor y = batch_norm(x, rm, rv, w, b, true);
     backward(y, gy);
-    auto& r = results[threads - 1];
-    r[0] = y.to_vector(), r[1] = x.grad().to_vector(), r[2] = w.grad().to_vector(), r[3] = b.grad().to_vector();
-    r[4] = rv.to_vector();
-  }
-  set_num_threads(saved);
-  for (int k = 0; k < 5; ++k) CHECK((results[0][k] == results[1][k]));  // (( )): print no vectors
+    return std::vector<Tensor>{y, x.grad(), w.grad(), b.grad(), rv};
+  });
 }
 
 TEST_CASE("batch_norm rejects bad shapes and arguments, naming the op and the shapes") {

@@ -1,5 +1,4 @@
 #include <cmath>
-#include <cstring>
 #include <functional>
 
 #include "tensor/parallel.h"
@@ -62,11 +61,6 @@ std::vector<double> sum_to_reference(const Tensor& g, const Shape& shape) {
 Tensor divisor(const Shape& shape, DType dtype, std::uint64_t seed) {
   Generator gen(seed);
   return rand(shape, gen, dtype, 0.5, 2.0);
-}
-
-bool bit_equal(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() && a.dtype() == b.dtype() &&
-         std::memcmp(a.raw_data(), b.raw_data(), static_cast<std::size_t>(a.numel()) * dtype_size(a.dtype())) == 0;
 }
 
 // Pairs of shapes covering every forward path: same shape, a single value on either side,
@@ -231,21 +225,16 @@ TEST_CASE("sum_to rejects a shape that does not broadcast to the gradient's") {
 
 TEST_CASE("broadcast backward (sum_to) gives the same bits with 1 and 2 threads") {
   // Gradients of a [512, 300] ⊕ b for b of each reduced shape, large enough to run in parallel.
-  const int threads = num_threads();
   const std::vector<Shape> shapes = {{300}, {512, 1}, {}, {1, 300}};
   for (DType dtype : {DType::float32, DType::float64}) {
     for (const Shape& sb : shapes) {
-      auto gradient_of_b = [&](int n_threads) {
-        set_num_threads(n_threads);
+      INFO(dtype_name(dtype) << " b " << sb);
+      test::require_same_bits_across_threads([&] {
         Tensor a = test::random_tensor({512, 300}, dtype, 41), b = divisor(sb, dtype, 42);
         b.requires_grad(true);
         backward(mul(a, b), test::random_tensor({512, 300}, dtype, 43));
         return b.grad();
-      };
-      Tensor one = gradient_of_b(1), two = gradient_of_b(2);
-      set_num_threads(threads);
-      INFO(dtype_name(dtype) << " b " << sb);
-      REQUIRE(bit_equal(one, two));
+      });
     }
   }
   REQUIRE(512 * 300 > kParallelGrain);

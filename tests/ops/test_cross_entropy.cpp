@@ -2,8 +2,8 @@
 
 #include "autograd/tape.h"
 #include "ops/loss.h"
+#include "loss_reference.h"
 #include "ops/reduce.h"
-#include "reduce_reference.h"
 #include "support.h"
 
 using namespace tg;
@@ -20,20 +20,12 @@ std::vector<double> reference(const Tensor& logits, const std::vector<std::int64
     for (std::int64_t c = 0; c < classes; ++c) s += std::exp(v[r * classes + c] - m);
     losses.push_back(m + std::log(s) - v[r * classes + label[r]]);
   }
-  if (reduction == Reduction::none) return losses;
-  double total = 0;
-  for (double l : losses) total += l;
-  return {reduction == Reduction::sum ? total : total / static_cast<double>(batch)};
+  return test::reduce_reference(losses, reduction);
 }
 
 std::vector<std::int64_t> some_labels(std::int64_t batch, std::int64_t classes) {
-  std::vector<std::int64_t> out;
-  for (std::int64_t r = 0; r < batch; ++r) out.push_back((r * 7 + 3) % classes);
-  return out;
+  return test::cycling_labels(batch, classes, 7, 3);
 }
-
-const char* name(Reduction r) { return r == Reduction::mean ? "mean" : r == Reduction::sum ? "sum" : "none"; }
-constexpr Reduction kReductions[] = {Reduction::mean, Reduction::sum, Reduction::none};
 }  // namespace
 
 TEST_CASE("cross_entropy matches the double reference for class counts around the SIMD width") {
@@ -42,8 +34,8 @@ TEST_CASE("cross_entropy matches the double reference for class counts around th
       if (classes == 0) continue;  // no valid label exists
       Tensor x = test::random_tensor({5, classes}, dtype, 51, 3.0);
       const auto label = some_labels(5, classes);
-      for (Reduction reduction : kReductions) {
-        INFO(dtype_name(dtype) << " classes=" << classes << " reduction=" << name(reduction));
+      for (Reduction reduction : test::kReductions) {
+        INFO(dtype_name(dtype) << " classes=" << classes << " reduction=" << test::reduction_name(reduction));
         Tensor loss = cross_entropy(x, labels(label), reduction);
         CHECK(loss.shape() == (reduction == Reduction::none ? Shape{5} : Shape{}));
         CHECK(test::max_rel_diff(loss, reference(x, label, reduction)) <= (dtype == DType::float32 ? 2e-6 : 1e-14));
@@ -55,8 +47,8 @@ TEST_CASE("cross_entropy matches the double reference for class counts around th
 TEST_CASE("cross_entropy equals the composite log_softmax then nll_loss, values and gradients") {
   Tensor x = test::random_tensor({7, 13}, DType::float64, 52, 2.0);
   const auto label = some_labels(7, 13);
-  for (Reduction reduction : kReductions) {
-    INFO("reduction=" << name(reduction));
+  for (Reduction reduction : test::kReductions) {
+    INFO("reduction=" << test::reduction_name(reduction));
     Tensor fused_x = x.clone(), composite_x = x.clone();
     fused_x.requires_grad(true);
     composite_x.requires_grad(true);
@@ -79,8 +71,8 @@ TEST_CASE("cross_entropy gradient is softmax minus one-hot, scaled by the reduct
 }
 
 TEST_CASE("cross_entropy gradient matches finite differences for every reduction") {
-  for (Reduction reduction : kReductions) {
-    INFO("reduction=" << name(reduction));
+  for (Reduction reduction : test::kReductions) {
+    INFO("reduction=" << test::reduction_name(reduction));
     Tensor x = test::random_tensor({4, 11}, DType::float64, 54, 2.0);
     x.requires_grad(true);
     Tensor target = labels(some_labels(4, 11));
@@ -120,7 +112,7 @@ TEST_CASE("cross_entropy of [512, 784] gives the same bits with 1 and 2 threads"
   x.requires_grad(true);
   auto run = [&] {
     std::vector<std::vector<double>> out;
-    for (Reduction reduction : kReductions) {
+    for (Reduction reduction : test::kReductions) {
       Tensor loss = cross_entropy(x, target, reduction);
       backward(loss, reduction == Reduction::none ? ones({512}) : Tensor());
       out.push_back(loss.to_vector());
@@ -129,5 +121,5 @@ TEST_CASE("cross_entropy of [512, 784] gives the same bits with 1 and 2 threads"
     }
     return out;
   };
-  CHECK(test::with_threads(1, run) == test::with_threads(2, run));
+  test::require_same_bits_across_threads(run);
 }

@@ -1,14 +1,17 @@
 #include <cmath>
 #include <limits>
 
-#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/dropout.h"
+#include "dropout_test.h"
 #include "support.h"
 
 using namespace tg;
 
 namespace {
+// dropout as the shared checks of dropout_test.h call it, with a generator or a seed.
+const auto kDropout = [](const Tensor& x, double p, bool training, auto&& gen) { return dropout(x, p, training, gen); };
+
 // Double-precision reference: element i is kept when uniform_at(seed, first + i) < 1 − p.
 std::vector<double> dropout_reference(const Tensor& x, double p, std::uint64_t seed, std::uint64_t first = 0) {
   std::vector<double> y = x.to_vector();
@@ -55,23 +58,11 @@ TEST_CASE("dropout keeps the mean and drops a fraction p of the elements") {
 }
 
 TEST_CASE("dropout in eval mode is the identity and records nothing") {
-  tape().clear();
-  Tensor x = test::random_tensor({3, 4});
-  x.requires_grad(true);
-  Generator gen(1, 7);
-  Tensor y = dropout(x, 0.5, false, gen);
-  CHECK(y.same(x));
-  CHECK(gen.offset() == 7);  // eval draws nothing
-  CHECK(tape().size() == 0);
+  test::require_dropout_eval_is_identity(kDropout, 0.5);
 }
 
 TEST_CASE("dropout: the same seed gives the same mask, another seed or a later draw another") {
-  Tensor x = test::random_tensor({1000}, DType::float32);
-  CHECK(dropout(x, 0.5, true, std::uint64_t{3}).to_vector() == dropout(x, 0.5, true, std::uint64_t{3}).to_vector());
-  CHECK(dropout(x, 0.5, true, std::uint64_t{3}).to_vector() != dropout(x, 0.5, true, std::uint64_t{4}).to_vector());
-  Generator gen(3);
-  Tensor first = dropout(x, 0.5, true, gen), second = dropout(x, 0.5, true, gen);
-  CHECK(first.to_vector() != second.to_vector());
+  test::require_dropout_masks_follow_the_seed(kDropout, 0.5);
 }
 
 TEST_CASE("dropout with p = 0 keeps everything") {
@@ -80,36 +71,11 @@ TEST_CASE("dropout with p = 0 keeps everything") {
 }
 
 TEST_CASE("dropout output is bit-identical with 1 and 2 threads") {
-  const int saved = num_threads();
-  Tensor x = test::random_tensor({300001}, DType::float32);
-  x.requires_grad(true);
-  Tensor gy = test::random_tensor({300001}, DType::float32, 8);
-  std::vector<double> y[2], gx[2];
-  for (int threads : {1, 2}) {
-    set_num_threads(threads);
-    x.zero_grad();
-    Tensor out = dropout(x, 0.2, true, std::uint64_t{11});
-    backward(out, gy);
-    y[threads - 1] = out.to_vector();
-    gx[threads - 1] = x.grad().to_vector();
-  }
-  set_num_threads(saved);
-  CHECK((y[0] == y[1]));  // (( )): on failure, print no vectors
-  CHECK((gx[0] == gx[1]));
+  test::require_dropout_same_bits_across_threads(kDropout, 0.2);
 }
 
 TEST_CASE("dropout gradient matches finite differences") {
-  for (std::int64_t n : {1, 5, 37}) {
-    for (double p : {0.2, 0.5}) {
-      Tensor x = test::random_tensor({n}, DType::float64, 13);
-      x.requires_grad(true);
-      // The generator is made inside f, so every evaluation draws the same mask.
-      test::require_gradcheck([p](const std::vector<Tensor>& in) {
-        Generator gen(5);
-        return dropout(in[0], p, true, gen);
-      }, {x});
-    }
-  }
+  test::require_dropout_gradcheck(kDropout, {0.2, 0.5});
 }
 
 TEST_CASE("dropout gradient is the scaled mask m / (1 - p) and accumulates") {

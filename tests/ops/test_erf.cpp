@@ -1,7 +1,5 @@
 #include <cmath>
-#include <cstring>
 
-#include "tensor/parallel.h"
 #include "tensor/random.h"
 #include "autograd/tape.h"
 #include "ops/elementwise.h"
@@ -86,23 +84,15 @@ TEST_CASE("erf and erfc reject an int64 tensor naming the op") {
 }
 
 TEST_CASE("erf and erfc give the same bits with 1 and 2 threads") {
-  const int threads = num_threads();
   for (DType dtype : {DType::float32, DType::float64}) {
-    std::vector<Tensor> results[2];
-    for (int t : {1, 2}) {
-      set_num_threads(t);
+    INFO(dtype_name(dtype));
+    test::require_same_bits_across_threads([&] {
       Tensor x = test::random_tensor({100003}, dtype, 9, 2.0);
       x.requires_grad(true);
       Tensor y = erf(x), z = erfc(x);
       backward(y, ones(y.shape(), dtype), true);
       backward(z, ones(z.shape(), dtype));
-      results[t - 1] = {y, z, x.grad()};
-    }
-    set_num_threads(threads);
-    for (std::size_t k = 0; k < 3; ++k) {
-      const Tensor &a = results[0][k], &b = results[1][k];
-      INFO(dtype_name(dtype) << " result " << k);
-      REQUIRE(std::memcmp(a.raw_data(), b.raw_data(), a.numel() * dtype_size(dtype)) == 0);
-    }
+      return std::vector<Tensor>{y, z, x.grad()};
+    });
   }
 }

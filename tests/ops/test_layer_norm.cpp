@@ -1,6 +1,5 @@
 #include <cmath>
 
-#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/norm.h"
 #include "support.h"
@@ -26,7 +25,6 @@ std::vector<double> layer_norm_reference(const std::vector<double>& x, std::int6
   return y;
 }
 
-std::vector<double> values(const Tensor& t) { return t.defined() ? t.to_vector() : std::vector<double>{}; }
 }  // namespace
 
 TEST_CASE("layer_norm forward matches the double reference at feature counts around the SIMD width") {
@@ -38,8 +36,9 @@ TEST_CASE("layer_norm forward matches the double reference at feature counts aro
         Tensor bias = affine ? test::random_tensor({features}, dtype, 5) : Tensor();
         Tensor y = layer_norm(x, weight, bias);
         INFO(dtype_name(dtype) << " features=" << features << " affine=" << affine);
-        REQUIRE(test::max_rel_diff(y, layer_norm_reference(x.to_vector(), features, values(weight), values(bias), 1e-5)) <=
-                (dtype == DType::float32 ? 2e-6 : 1e-14));
+        const std::vector<double> expected = layer_norm_reference(
+            x.to_vector(), features, test::values_or_empty(weight), test::values_or_empty(bias), 1e-5);
+        REQUIRE(test::max_rel_diff(y, expected) <= (dtype == DType::float32 ? 2e-6 : 1e-14));
       }
     }
   }
@@ -50,7 +49,7 @@ TEST_CASE("layer_norm normalises the last axis of a 3-D tensor") {
   Tensor w = test::random_tensor({7}, DType::float64, 9), b = test::random_tensor({7}, DType::float64, 10);
   Tensor y = layer_norm(x, w, b, 1e-3);
   CHECK(y.shape() == Shape{2, 3, 7});
-  CHECK(test::max_rel_diff(y, layer_norm_reference(x.to_vector(), 7, values(w), values(b), 1e-3)) <= 1e-14);
+  CHECK(test::max_rel_diff(y, layer_norm_reference(x.to_vector(), 7, w.to_vector(), b.to_vector(), 1e-3)) <= 1e-14);
   // Without affine every row has mean 0 and (biased) variance 1/(1 + eps/var).
   std::vector<double> plain = layer_norm(x, Tensor(), Tensor(), 0.0).to_vector();
   for (int r = 0; r < 6; ++r) {
@@ -85,15 +84,8 @@ TEST_CASE("layer_norm gradients accumulate when x, weight and bias fan out") {
   Tensor w = test::random_tensor({5}, DType::float64, 62), b = test::random_tensor({5}, DType::float64, 63);
   Tensor gy = test::random_tensor({4, 5}, DType::float64, 64);
   x.requires_grad(true), w.requires_grad(true), b.requires_grad(true);
-  backward(layer_norm(x, w, b), gy);
-  std::vector<double> once[3] = {x.grad().to_vector(), w.grad().to_vector(), b.grad().to_vector()};
-  x.zero_grad(), w.zero_grad(), b.zero_grad();
-  Tensor y1 = layer_norm(x, w, b), y2 = layer_norm(x, w, b);
-  backward(y1, gy, /*retain_tape=*/true);
-  backward(y2, gy);
-  std::vector<double> twice[3] = {x.grad().to_vector(), w.grad().to_vector(), b.grad().to_vector()};
-  for (int k = 0; k < 3; ++k)
-    for (std::size_t i = 0; i < once[k].size(); ++i) REQUIRE(twice[k][i] == Approx(2 * once[k][i]).epsilon(1e-12));
+  test::require_gradients_accumulate([](const std::vector<Tensor>& in) { return layer_norm(in[0], in[1], in[2]); },
+                                     {x, w, b}, gy);
 }
 
 TEST_CASE("layer_norm float32 backward agrees with float64") {
@@ -105,34 +97,24 @@ TEST_CASE("layer_norm float32 backward agrees with float64") {
     Tensor w64 = test::random_tensor({features}, DType::float64, 42, 1.0, 1.0);
     Tensor b64 = test::random_tensor({features}, DType::float64, 43);
     Tensor gy64 = test::random_tensor({6, features}, DType::float64, 44);
-    Tensor x32 = x64.to(DType::float32), w32 = w64.to(DType::float32), b32 = b64.to(DType::float32);
-    for (Tensor* t : {&x64, &w64, &b64, &x32, &w32, &b32}) t->requires_grad(true);
-    backward(layer_norm(x64, w64, b64), gy64);
-    backward(layer_norm(x32, w32, b32), gy64.to(DType::float32));
+    x64.requires_grad(true), w64.requires_grad(true), b64.requires_grad(true);
     INFO("features=" << features);
-    CHECK(test::max_rel_diff(x32.grad(), x64.grad().to_vector()) <= 1e-5);
-    CHECK(test::max_rel_diff(w32.grad(), w64.grad().to_vector()) <= 1e-5);
-    CHECK(test::max_rel_diff(b32.grad(), b64.grad().to_vector()) <= 1e-5);
+    test::require_float32_backward_matches_float64(
+        [](const std::vector<Tensor>& in) { return layer_norm(in[0], in[1], in[2]); }, {x64, w64, b64}, gy64);
   }
 }
 
 TEST_CASE("layer_norm forward and backward are bit-identical with 1 and 2 threads") {
-  const int saved = num_threads();
   Tensor x = test::random_tensor({512, 203}, DType::float32, 51);
   Tensor w = test::random_tensor({203}, DType::float32, 52), b = test::random_tensor({203}, DType::float32, 53);
   Tensor gy = test::random_tensor({512, 203}, DType::float32, 54);
   x.requires_grad(true), w.requires_grad(true), b.requires_grad(true);
-  std::vector<double> results[2][4];
-  for (int threads : {1, 2}) {
-    set_num_threads(threads);
+  test::require_same_bits_across_threads([&] {
     x.zero_grad(), w.zero_grad(), b.zero_grad();
     Tensor y = layer_norm(x, w, b);
     backward(y, gy);
-    auto& r = results[threads - 1];
-    r[0] = y.to_vector(), r[1] = x.grad().to_vector(), r[2] = w.grad().to_vector(), r[3] = b.grad().to_vector();
-  }
-  set_num_threads(saved);
-  for (int k = 0; k < 4; ++k) CHECK((results[0][k] == results[1][k]));  // (( )): print no vectors
+    return std::vector<Tensor>{y, x.grad(), w.grad(), b.grad()};
+  });
 }
 
 TEST_CASE("layer_norm rejects bad shapes, naming the op and the shapes") {

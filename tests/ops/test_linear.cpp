@@ -1,9 +1,7 @@
 #include <array>
 #include <cmath>
-#include <cstring>
 #include <limits>
 
-#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/matmul.h"
 #include "support.h"
@@ -28,16 +26,6 @@ double scaled_error(const Tensor& y, const Tensor& x, const Tensor& w, const Ten
       worst = std::max(worst, std::abs(yv[n * out + o] - sum) / (double(in + 2) * eps * magnitude));
     }
   return worst;
-}
-
-struct ThreadCountGuard {
-  int saved = num_threads();
-  ~ThreadCountGuard() { set_num_threads(saved); }
-};
-
-bool same_bits(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() && a.dtype() == b.dtype() &&
-         std::memcmp(a.raw_data(), b.raw_data(), a.numel() * dtype_size(a.dtype())) == 0;
 }
 
 }  // namespace
@@ -78,7 +66,7 @@ TEST_CASE("linear without bias is matmul(x, w, false, true), bit for bit, forwar
     return std::vector<Tensor>{y, x.grad(), w.grad()};
   };
   std::vector<Tensor> fused = run(true), composite = run(false);
-  for (std::size_t i = 0; i < fused.size(); ++i) REQUIRE(same_bits(fused[i], composite[i]));
+  REQUIRE(test::bit_difference(fused, composite) == "");  // on failure, shows where they differ
 }
 
 TEST_CASE("linear bias gradient is the column sum of the output gradient") {
@@ -112,19 +100,12 @@ TEST_CASE("linear rejects bad shapes and dtypes, naming the op and the shapes") 
 
 TEST_CASE("linear forward and backward give the same bits with 1 and 2 threads") {
   // batch·out = 256·784 is far above kParallelGrain, so the bias gradient goes parallel too.
-  ThreadCountGuard guard;
-  auto run = [](int threads) {
-    set_num_threads(threads);
+  test::require_same_bits_across_threads([] {
     Tensor x = test::random_tensor({256, 300}, DType::float32, 14), w = test::random_tensor({784, 300}, DType::float32, 15);
     Tensor b = test::random_tensor({784}, DType::float32, 16);
     x.requires_grad(true), w.requires_grad(true), b.requires_grad(true);
     Tensor y = linear(x, w, b);
     backward(y, test::random_tensor(y.shape(), DType::float32, 17));
     return std::vector<Tensor>{y, x.grad(), w.grad(), b.grad()};
-  };
-  std::vector<Tensor> one = run(1), two = run(2);
-  for (std::size_t i = 0; i < one.size(); ++i) {
-    INFO("tensor " << i);
-    REQUIRE(same_bits(one[i], two[i]));
-  }
+  });
 }

@@ -1,9 +1,7 @@
 #include <array>
 #include <cmath>
-#include <cstring>
 #include <limits>
 
-#include "tensor/parallel.h"
 #include "autograd/tape.h"
 #include "ops/matmul.h"
 #include "support.h"
@@ -40,11 +38,6 @@ double scaled_error(const Tensor& y, const Tensor& a, const Tensor& b, bool ta, 
 Tensor operand(std::int64_t rows, std::int64_t cols, bool transposed, DType dtype, std::uint64_t seed) {
   return test::random_tensor(transposed ? Shape{cols, rows} : Shape{rows, cols}, dtype, seed);
 }
-
-struct ThreadCountGuard {
-  int saved = num_threads();
-  ~ThreadCountGuard() { set_num_threads(saved); }
-};
 
 }  // namespace
 
@@ -96,18 +89,11 @@ TEST_CASE("matmul rejects bad shapes and dtypes, naming the op and the shapes") 
 }
 
 TEST_CASE("matmul forward and backward give the same bits with 1 and 2 threads") {
-  ThreadCountGuard guard;
-  auto run = [](int threads) {
-    set_num_threads(threads);
+  test::require_same_bits_across_threads([] {
     Tensor a = test::random_tensor({784, 128}, DType::float32, 7), b = test::random_tensor({256, 784}, DType::float32, 8);
     a.requires_grad(true), b.requires_grad(true);
     Tensor y = matmul(a, b, true, true);  // [128, 256]
     backward(y, test::random_tensor(y.shape(), DType::float32, 9));
     return std::vector<Tensor>{y, a.grad(), b.grad()};
-  };
-  std::vector<Tensor> one = run(1), two = run(2);
-  for (std::size_t i = 0; i < one.size(); ++i) {
-    INFO("tensor " << i);
-    REQUIRE(std::memcmp(one[i].raw_data(), two[i].raw_data(), one[i].numel() * sizeof(float)) == 0);
-  }
+  });
 }

@@ -1,6 +1,6 @@
 #include "autograd/tape.h"
 #include "ops/loss.h"
-#include "reduce_reference.h"
+#include "loss_reference.h"
 #include "support.h"
 
 using namespace tg;
@@ -9,26 +9,18 @@ namespace {
 std::vector<double> reference(const Tensor& p, const Tensor& t, Reduction reduction) {
   const std::vector<double> a = p.to_vector(), b = t.to_vector();
   std::vector<double> e;
-  double total = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    e.push_back((a[i] - b[i]) * (a[i] - b[i]));
-    total += e.back();
-  }
-  if (reduction == Reduction::none) return e;
-  return {reduction == Reduction::sum ? total : total / static_cast<double>(a.size())};
+  for (std::size_t i = 0; i < a.size(); ++i) e.push_back((a[i] - b[i]) * (a[i] - b[i]));
+  return test::reduce_reference(e, reduction);
 }
-
-const char* name(Reduction r) { return r == Reduction::mean ? "mean" : r == Reduction::sum ? "sum" : "none"; }
-constexpr Reduction kReductions[] = {Reduction::mean, Reduction::sum, Reduction::none};
 }  // namespace
 
 TEST_CASE("mse_loss matches the double reference at sizes around the SIMD width") {
   for (DType dtype : {DType::float32, DType::float64}) {
     for (std::int64_t n : test::kSimdSizes) {
       Tensor p = test::random_tensor({n}, dtype, 71), t = test::random_tensor({n}, dtype, 72);
-      for (Reduction reduction : kReductions) {
+      for (Reduction reduction : test::kReductions) {
         if (n == 0 && reduction == Reduction::mean) continue;  // 0/0
-        INFO(dtype_name(dtype) << " n=" << n << " reduction=" << name(reduction));
+        INFO(dtype_name(dtype) << " n=" << n << " reduction=" << test::reduction_name(reduction));
         Tensor loss = mse_loss(p, t, reduction);
         CHECK(loss.shape() == (reduction == Reduction::none ? Shape{n} : Shape{}));
         CHECK(test::max_rel_diff(loss, reference(p, t, reduction)) <= (dtype == DType::float32 ? 2e-6 : 1e-14));
@@ -45,8 +37,8 @@ TEST_CASE("mse_loss keeps the shape of multi-dimensional inputs with Reduction::
 }
 
 TEST_CASE("mse_loss gradient matches finite differences for prediction and target, every reduction") {
-  for (Reduction reduction : kReductions) {
-    INFO("reduction=" << name(reduction));
+  for (Reduction reduction : test::kReductions) {
+    INFO("reduction=" << test::reduction_name(reduction));
     Tensor p = test::random_tensor({3, 7}, DType::float64, 75), t = test::random_tensor({3, 7}, DType::float64, 76);
     p.requires_grad(true);
     t.requires_grad(true);
@@ -79,7 +71,6 @@ TEST_CASE("mse_loss gives the same bits with 1 and 2 threads") {
     }
     return out;
   };
-  const auto one = test::with_threads(1, run), two = test::with_threads(2, run);
-  CHECK(one == two);
+  const auto one = test::require_same_bits_across_threads(run);
   CHECK(one[0][0] == Approx(reference(p, t, Reduction::mean)[0]).epsilon(1e-6));
 }

@@ -1,5 +1,6 @@
 #include "autograd/tape.h"
 #include "ops/loss.h"
+#include "loss_reference.h"
 #include "support.h"
 
 using namespace tg;
@@ -9,23 +10,13 @@ std::vector<double> reference(const Tensor& log_probs, const std::vector<std::in
   const std::int64_t classes = log_probs.size(1);
   const std::vector<double> v = log_probs.to_vector();
   std::vector<double> losses;
-  double total = 0;
-  for (std::size_t r = 0; r < label.size(); ++r) {
-    losses.push_back(-v[r * classes + label[r]]);
-    total += losses.back();
-  }
-  if (reduction == Reduction::none) return losses;
-  return {reduction == Reduction::sum ? total : total / static_cast<double>(label.size())};
+  for (std::size_t r = 0; r < label.size(); ++r) losses.push_back(-v[r * classes + label[r]]);
+  return test::reduce_reference(losses, reduction);
 }
 
 std::vector<std::int64_t> some_labels(std::int64_t batch, std::int64_t classes) {
-  std::vector<std::int64_t> out;
-  for (std::int64_t r = 0; r < batch; ++r) out.push_back((r * 5 + 1) % classes);
-  return out;
+  return test::cycling_labels(batch, classes, 5, 1);
 }
-
-const char* name(Reduction r) { return r == Reduction::mean ? "mean" : r == Reduction::sum ? "sum" : "none"; }
-constexpr Reduction kReductions[] = {Reduction::mean, Reduction::sum, Reduction::none};
 }  // namespace
 
 TEST_CASE("nll_loss matches the double reference for batch sizes around the SIMD width") {
@@ -33,9 +24,9 @@ TEST_CASE("nll_loss matches the double reference for batch sizes around the SIMD
     for (std::int64_t batch : test::kSimdSizes) {
       Tensor x = test::random_tensor({batch, 6}, dtype, 61);
       const auto label = some_labels(batch, 6);
-      for (Reduction reduction : kReductions) {
+      for (Reduction reduction : test::kReductions) {
         if (batch == 0 && reduction == Reduction::mean) continue;  // 0/0
-        INFO(dtype_name(dtype) << " batch=" << batch << " reduction=" << name(reduction));
+        INFO(dtype_name(dtype) << " batch=" << batch << " reduction=" << test::reduction_name(reduction));
         Tensor loss = nll_loss(x, labels(label), reduction);
         CHECK(loss.shape() == (reduction == Reduction::none ? Shape{batch} : Shape{}));
         CHECK(test::max_rel_diff(loss, reference(x, label, reduction)) <= (dtype == DType::float32 ? 1e-6 : 1e-15));
@@ -55,8 +46,8 @@ TEST_CASE("nll_loss gradient is minus the reduction scale at each label") {
 }
 
 TEST_CASE("nll_loss gradient matches finite differences for every reduction") {
-  for (Reduction reduction : kReductions) {
-    INFO("reduction=" << name(reduction));
+  for (Reduction reduction : test::kReductions) {
+    INFO("reduction=" << test::reduction_name(reduction));
     Tensor x = test::random_tensor({5, 4}, DType::float64, 62);
     x.requires_grad(true);
     Tensor target = labels(some_labels(5, 4));

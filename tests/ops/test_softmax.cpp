@@ -3,7 +3,6 @@
 #include "autograd/tape.h"
 #include "ops/loss.h"
 #include "ops/reduce.h"
-#include "reduce_reference.h"
 #include "support.h"
 
 using namespace tg;
@@ -31,6 +30,20 @@ std::vector<double> reference(const Tensor& x, int axis, bool log) {
 }
 
 double tolerance(DType dtype) { return dtype == DType::float32 ? 2e-6 : 1e-14; }
+
+// gradcheck of f (softmax or log_softmax) along each axis of a [3, 4, 5] input from `seed`, and
+// along the rows of a [2, 19] one from seed + 1 (full SIMD batches plus a tail).
+void require_softmax_gradcheck(Tensor (*f)(const Tensor&, int), std::uint64_t seed) {
+  Tensor x = test::random_tensor({3, 4, 5}, DType::float64, seed);
+  x.requires_grad(true);
+  for (int axis : {-1, 0, 1}) {
+    INFO("axis=" << axis);
+    test::require_gradcheck([&](const std::vector<Tensor>& in) { return f(in[0], axis); }, {x});
+  }
+  Tensor wide = test::random_tensor({2, 19}, DType::float64, seed + 1);
+  wide.requires_grad(true);
+  test::require_gradcheck([&](const std::vector<Tensor>& in) { return f(in[0], -1); }, {wide});
+}
 }  // namespace
 
 TEST_CASE("softmax and log_softmax along the last axis match the double reference at SIMD sizes") {
@@ -66,28 +79,10 @@ TEST_CASE("softmax rows sum to one and stay finite for huge logits") {
   CHECK(ly.at({1, 0}) == Approx(-2000.0));
 }
 
-TEST_CASE("softmax gradient matches finite differences along every axis") {
-  Tensor x = test::random_tensor({3, 4, 5}, DType::float64, 43);
-  x.requires_grad(true);
-  for (int axis : {-1, 0, 1}) {
-    INFO("axis=" << axis);
-    test::require_gradcheck([&](const std::vector<Tensor>& in) { return softmax(in[0], axis); }, {x});
-  }
-  Tensor wide = test::random_tensor({2, 19}, DType::float64, 44);  // full SIMD batches plus a tail
-  wide.requires_grad(true);
-  test::require_gradcheck([](const std::vector<Tensor>& in) { return softmax(in[0]); }, {wide});
-}
+TEST_CASE("softmax gradient matches finite differences along every axis") { require_softmax_gradcheck(softmax, 43); }
 
 TEST_CASE("log_softmax gradient matches finite differences along every axis") {
-  Tensor x = test::random_tensor({3, 4, 5}, DType::float64, 45);
-  x.requires_grad(true);
-  for (int axis : {-1, 0, 1}) {
-    INFO("axis=" << axis);
-    test::require_gradcheck([&](const std::vector<Tensor>& in) { return log_softmax(in[0], axis); }, {x});
-  }
-  Tensor wide = test::random_tensor({2, 19}, DType::float64, 46);
-  wide.requires_grad(true);
-  test::require_gradcheck([](const std::vector<Tensor>& in) { return log_softmax(in[0]); }, {wide});
+  require_softmax_gradcheck(log_softmax, 45);
 }
 
 TEST_CASE("softmax and log_softmax reject bad axes and int64 input naming the op and the shape") {
@@ -114,5 +109,5 @@ TEST_CASE("softmax and log_softmax of [512, 784] give the same bits with 1 and 2
     }
     return out;
   };
-  CHECK(test::with_threads(1, run) == test::with_threads(2, run));
+  test::require_same_bits_across_threads(run);
 }

@@ -1,44 +1,19 @@
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "tensor/npz.h"
 #include "support.h"
 
 using namespace tg;
+using test::Bytes;
+using test::read_bytes;
+using test::run_python;
+using test::TempDir;
+using test::write_bytes;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A scratch directory, removed at the end of the test case.
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("tg_test_npz_" + std::to_string(::getpid()));
-  TempDir() {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(path)) out.push_back(e.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-};
-
-std::vector<char> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-void write_bytes(const std::string& path, const std::vector<char>& bytes) {
-  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 bool same_arrays(const NamedTensors& a, const NamedTensors& b) {
   if (a.size() != b.size()) return false;
@@ -66,22 +41,6 @@ NamedTensors sample_arrays(std::int64_t vector_size = 1003) {
   out.emplace_back("eight_dims", test::random_tensor({1, 2, 1, 2, 1, 2, 1, 2}, DType::float32, 3));
   out.emplace_back("model/0.weight", tensor({std::nan("0x5"), 1e-300, -2.5}, {3}, DType::float64));
   return out;
-}
-
-// Runs a Python script with /usr/bin/python3 (where Debian's numpy lives) and returns its output.
-std::string run_python(const TempDir& dir, const std::string& script, const std::vector<std::string>& args) {
-  if (std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") != 0)
-    FAIL("/usr/bin/python3 cannot import numpy: run scripts/setup.sh (it installs python3-numpy)");
-  std::ofstream(dir / "script.py") << script;
-  std::string command = "/usr/bin/python3 '" + (dir / "script.py") + "'";
-  for (const auto& a : args) command += " '" + a + "'";
-  command += " > '" + (dir / "python.out") + "' 2>&1";
-  const int rc = std::system(command.c_str());
-  const std::vector<char> out = read_bytes(dir / "python.out");
-  std::string text(out.begin(), out.end());
-  INFO(command << "\n" << text);
-  REQUIRE(rc == 0);
-  return text;
 }
 
 }  // namespace
@@ -232,13 +191,13 @@ TEST_CASE("load_npz reports missing files, bad magic and truncation at every len
   REQUIRE_THROWS_WITH(load_npz(dir / "empty.npz"), Catch::Contains("bad magic"));
 
   save_npz(dir / "good.npz", sample_arrays(5));
-  const std::vector<char> bytes = read_bytes(dir / "good.npz");
+  const Bytes bytes = read_bytes(dir / "good.npz");
   for (std::size_t length = 0; length < bytes.size(); ++length) {
-    write_bytes(dir / "cut.npz", std::vector<char>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(length)));
+    write_bytes(dir / "cut.npz", Bytes(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(length)));
     INFO("truncated to " << length << " of " << bytes.size() << " bytes");
     REQUIRE_THROWS_AS(load_npz(dir / "cut.npz"), Error);
   }
-  write_bytes(dir / "cut.npz", std::vector<char>(bytes.begin(), bytes.end() - 1));
+  write_bytes(dir / "cut.npz", Bytes(bytes.begin(), bytes.end() - 1));
   REQUIRE_THROWS_WITH(load_npz(dir / "cut.npz"), Catch::Contains("cut.npz: truncated or corrupted"));
 }
 
@@ -246,8 +205,8 @@ TEST_CASE("load_npz detects a flipped data byte by its CRC and names the member"
   TempDir dir;
   Tensor marked = tensor({1.0, 1234.5678, 2.0}, DType::float64);
   save_npz(dir / "a.npz", {{"first", tensor({1, 2})}, {"model/0.weight", marked}});
-  std::vector<char> bytes = read_bytes(dir / "a.npz");
-  const char* value = static_cast<const char*>(marked.raw_data()) + 8;
+  Bytes bytes = read_bytes(dir / "a.npz");
+  const auto* value = static_cast<const std::uint8_t*>(marked.raw_data()) + 8;
   const auto at = std::search(bytes.begin(), bytes.end(), value, value + 8);
   REQUIRE(at != bytes.end());
   at[3] ^= 0x10;
@@ -260,12 +219,12 @@ TEST_CASE("load_npz on corrupted bytes throws tg::Error or returns the original 
   TempDir dir;
   const NamedTensors arrays = sample_arrays(5);
   save_npz(dir / "good.npz", arrays);
-  const std::vector<char> good = read_bytes(dir / "good.npz");
+  const Bytes good = read_bytes(dir / "good.npz");
 
   // Every single byte changed in turn.
   std::int64_t errors = 0, harmless = 0;
   for (std::size_t i = 0; i < good.size(); ++i) {
-    std::vector<char> bytes = good;
+    Bytes bytes = good;
     bytes[i] ^= 0x5A;
     write_bytes(dir / "bad.npz", bytes);
     try {
@@ -286,11 +245,11 @@ TEST_CASE("load_npz on corrupted bytes throws tg::Error or returns the original 
   // Random damage: 1 to 8 random bytes overwritten, sometimes truncated too.
   Generator gen(2024);
   for (int trial = 0; trial < 2000; ++trial) {
-    std::vector<char> bytes = good;
+    Bytes bytes = good;
     const auto w = philox(gen.seed(), gen.advance(1));
     for (std::uint32_t k = 0; k <= w[0] % 8; ++k) {
       const auto r = philox(gen.seed(), gen.advance(1));
-      bytes[r[0] % bytes.size()] = static_cast<char>(r[1]);
+      bytes[r[0] % bytes.size()] = static_cast<std::uint8_t>(r[1]);
     }
     if (w[1] % 4 == 0) bytes.resize(w[2] % bytes.size());
     write_bytes(dir / "bad.npz", bytes);

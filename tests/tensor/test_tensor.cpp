@@ -71,6 +71,40 @@ TEST_CASE("reshape, rows, clone and to pass gradients back") {
   CHECK(x.grad().at({3, 2}) == 1.0);
 }
 
+TEST_CASE("reshape infers one -1 extent, at sizes around the SIMD width") {
+  for (std::int64_t n : test::kSimdSizes) {
+    INFO("n=" << n);
+    Tensor x = test::random_tensor({n, 3});
+    const std::vector<double> values = x.to_vector();
+    Tensor flat = x.reshape({-1});
+    CHECK(flat.shape() == Shape{3 * n});
+    CHECK(flat.to_vector() == values);  // a view: same elements in the same order
+    CHECK(x.reshape({3, -1}).shape() == Shape{3, n});
+    CHECK(x.reshape({-1, 1, 3}).shape() == Shape{n, 1, 3});
+    const std::vector<std::int64_t> dims{-1, 3};
+    CHECK(flat.reshape(dims).shape() == Shape{n, 3});  // runtime extents through the span overload
+  }
+  CHECK(zeros({2, 3, 4}).reshape({2, -1, 2}).shape() == Shape{2, 6, 2});
+  CHECK(zeros({}).reshape({-1}).shape() == Shape{1});
+}
+
+TEST_CASE("reshape with -1 passes the gradient back") {
+  Tensor x = test::random_tensor({4, 3});
+  x.requires_grad(true);
+  test::require_gradcheck([](const std::vector<Tensor>& in) { return in[0].reshape({-1, 2}).rows(1, 5); }, {x});
+}
+
+TEST_CASE("reshape rejects two -1s, a size that does not divide, and other negative extents") {
+  const Tensor a = zeros({3, 4});
+  REQUIRE_THROWS_WITH(a.reshape({-1, -1}), Catch::Contains("reshape") && Catch::Contains("[3, 4] float32") &&
+                                                Catch::Contains("[-1, -1]") && Catch::Contains("only one extent"));
+  REQUIRE_THROWS_WITH(a.reshape({-1, 5}), Catch::Contains("[-1, 5]") &&
+                                              Catch::Contains("12 elements are not a multiple of 5"));
+  REQUIRE_THROWS_WITH(a.reshape({-2, 6}), Catch::Contains("extent -2 is negative"));
+  REQUIRE_THROWS_WITH(zeros({0, 4}).reshape({0, -1}), Catch::Contains("ambiguous"));
+  REQUIRE_THROWS_WITH(a.reshape({2, 2}), Catch::Contains("[3, 4]") && Catch::Contains("[2, 2]"));
+}
+
 TEST_CASE("to converts between dtypes") {
   Tensor a = tensor({1.5, -2.25}, DType::float64);
   Tensor b = a.to(DType::float32);

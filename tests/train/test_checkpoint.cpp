@@ -1,12 +1,6 @@
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <memory>
 
 #include "tensor/npz.h"
@@ -19,39 +13,20 @@
 #include "optim/scheduler.h"
 #include "optim/sgd.h"
 #include "support.h"
-#include "train/python.h"
 
 using namespace tg;
-namespace fs = std::filesystem;
+using test::Bytes;
+using test::bytes_of;
+using test::read_bytes;
+using test::run_python;
+using test::TempDir;
+using test::write_bytes;
 
 namespace {
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("tg_test_checkpoint_" + std::to_string(::getpid()));
-  TempDir() {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
-std::vector<char> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-void write_bytes(const std::string& path, const std::vector<char>& bytes) {
-  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-std::vector<char> bytes_of(const Tensor& t) {
-  const char* p = static_cast<const char*>(t.raw_data());
-  return {p, p + t.numel() * dtype_size(t.dtype())};
-}
-
 // Everything a load may write: parameter, buffer and optimizer-state bytes, generator positions, lr.
 struct Snapshot {
-  std::vector<std::vector<char>> tensors;
+  std::vector<Bytes> tensors;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> generators;
   double lr = 0;
   bool operator==(const Snapshot&) const = default;
@@ -147,14 +122,14 @@ TEST_CASE("numpy.load reads a checkpoint") {
   state.step = 14;
   state.seed = 42;
   optim::save_checkpoint(dir / "ckpt.npz", *model, &optimizer, state);
-  const std::string out = test::run_python(dir.path.string(), R"(
+  const std::string out = run_python(dir, R"(
 import sys, numpy as np
 d = np.load(sys.argv[1])
 print(sorted(d.files))
 print(d['model/0.weight'].shape, d['model/0.weight'].dtype, d['state/epoch'], d['state/step'], d['optimizer/group.0.lr'])
 print(d['generator/3.generator'].tolist())
 )",
-                                           test::quoted(dir / "ckpt.npz"));
+                                           {dir / "ckpt.npz"});
   const std::string weight = cat(static_cast<nn::Linear&>((*model)[0]).weight.at({1, 2}));
   CHECK(out ==
         "['buffer/1.num_batches_tracked', 'buffer/1.running_mean', 'buffer/1.running_var', 'generator/3.generator', "
@@ -233,7 +208,7 @@ TEST_CASE("a truncated or corrupted checkpoint gives a clear error and never hal
   optim::SGD optimizer(model->parameters(), {.lr = 0.05, .momentum = 0.9});
   disturb(*model, optimizer, 3);
   optim::save_checkpoint(dir / "ckpt.npz", *model, &optimizer, {});
-  const std::vector<char> good = read_bytes(dir / "ckpt.npz");
+  const Bytes good = read_bytes(dir / "ckpt.npz");
 
   auto target = small_model(2);
   optim::SGD target_optimizer(target->parameters(), {.lr = 0.2, .momentum = 0.9});
@@ -242,7 +217,7 @@ TEST_CASE("a truncated or corrupted checkpoint gives a clear error and never hal
 
   for (std::size_t length : {std::size_t(0), std::size_t(3), good.size() / 4, good.size() / 2, good.size() - 30,
                              good.size() - 1}) {
-    write_bytes(dir / "cut.npz", std::vector<char>(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(length)));
+    write_bytes(dir / "cut.npz", Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(length)));
     INFO("truncated to " << length << " of " << good.size() << " bytes");
     REQUIRE_THROWS_WITH(optim::load_checkpoint(dir / "cut.npz", *target, &target_optimizer),
                         Catch::Contains("cut.npz") && (Catch::Contains("truncated") || Catch::Contains("bad magic")));
@@ -251,8 +226,8 @@ TEST_CASE("a truncated or corrupted checkpoint gives a clear error and never hal
 
   // One flipped bit in the last layer's weights, stored after the other layers' parameters,
   // which a loader that copied as it read would already have overwritten.
-  const std::vector<char> last = bytes_of(static_cast<nn::Linear&>((*model)[4]).weight);
-  std::vector<char> bytes = good;
+  const Bytes last = bytes_of(static_cast<nn::Linear&>((*model)[4]).weight);
+  Bytes bytes = good;
   const auto at = std::search(bytes.begin(), bytes.end(), last.begin(), last.end());
   REQUIRE(at != bytes.end());
   at[5] ^= 0x04;

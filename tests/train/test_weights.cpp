@@ -4,11 +4,9 @@
 #include <cstring>
 
 #include "autograd/tape.h"
-#include "datasets/files.h"
 #include "nn/layers.h"
 #include "support.h"
 #include "train/checkpoint.h"
-#include "train/python.h"
 #include "train/weights.h"
 
 using namespace tg;
@@ -78,7 +76,7 @@ std::vector<double> reference_forward(const std::vector<double>& x, std::int64_t
 
 TEST_CASE("load_weights takes a PyTorch state_dict exported with numpy.savez, and its scaler") {
   test::TempDir dir;
-  test::run_python(dir.str(), kWritePyTorchStateDict, cat(test::quoted(dir / "sd.npz"), " float32"));
+  test::run_python(dir, kWritePyTorchStateDict, {dir / "sd.npz", "float32"});
   auto model = pytorch_shaped_model(1);
   StandardScaler scaler;
   const optim::LoadReport report = optim::load_weights(dir / "sd.npz", *model, {.scaler = &scaler});
@@ -103,7 +101,7 @@ TEST_CASE("load_weights takes a PyTorch state_dict exported with numpy.savez, an
 
 TEST_CASE("float64 arrays load into a float32 model by conversion, and the report says so") {
   test::TempDir dir;
-  test::run_python(dir.str(), kWritePyTorchStateDict, cat(test::quoted(dir / "sd64.npz"), " float64"));
+  test::run_python(dir, kWritePyTorchStateDict, {dir / "sd64.npz", "float64"});
   auto model = pytorch_shaped_model(2);
   const optim::LoadReport report = optim::load_weights(dir / "sd64.npz", *model);
   CHECK(report.matched.size() == 9);
@@ -114,7 +112,7 @@ TEST_CASE("float64 arrays load into a float32 model by conversion, and the repor
   CHECK(w.at({1, 2}) == pattern(5, 0));
 
   // And float32 into float64.
-  test::run_python(dir.str(), kWritePyTorchStateDict, cat(test::quoted(dir / "sd32.npz"), " float32"));
+  test::run_python(dir, kWritePyTorchStateDict, {dir / "sd32.npz", "float32"});
   auto wide = pytorch_shaped_model(2, DType::float64);
   CHECK(optim::load_weights(dir / "sd32.npz", *wide).converted.size() == 8);
   CHECK(values(*wide) == values(*model));
@@ -127,14 +125,14 @@ TEST_CASE("save_weights writes PyTorch's names, which numpy reads, and loads bac
   tape().clear();
   StandardScaler scaler({0.5, 1.0, -1.0}, {1.0, 2.0, 3.0});
   optim::save_weights(dir / "w.npz", *model, optim::scaler_tensors(scaler));
-  const std::string out = test::run_python(dir.str(), R"(
+  const std::string out = test::run_python(dir, R"(
 import sys, numpy as np
 d = np.load(sys.argv[1])
 print(sorted(d.files))
 print(d['1.num_batches_tracked'].dtype, d['1.num_batches_tracked'].shape, d['1.num_batches_tracked'])
 print(d['0.weight'].dtype, d['0.weight'].shape, d['scaler/scale'].tolist())
 )",
-                                           test::quoted(dir / "w.npz"));
+                                           {dir / "w.npz"});
   CHECK(out ==
         "['0.bias', '0.weight', '1.bias', '1.num_batches_tracked', '1.running_mean', '1.running_var', '1.weight', "
         "'3.bias', '3.weight', 'scaler/mean', 'scaler/scale']\n"
