@@ -10,8 +10,8 @@
 // random left-right mirroring of training images (--no-flip turns it off). The defaults are the
 // configuration chosen on a 55k/5k validation split (docs/fashion_mnist.md).
 //
-// A run writes <out>/metrics.csv (one row per epoch), the checkpoint (weights, optimizer state)
-// and next to it a JSON sidecar (Note [Checkpoint sidecar]). The last line printed is
+// A run writes <out>/metrics.csv (one row per epoch) and the checkpoint: weights, optimizer state,
+// and what --evaluate needs besides (Note [What the checkpoint holds]). The last line printed is
 // `test_accuracy: <x>` (or `valid_accuracy: <x>` with --valid).
 #include <CLI/CLI.hpp>
 
@@ -24,7 +24,6 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -36,6 +35,7 @@
 #include "train/checkpoint.h"
 #include "train/metrics_log.h"
 #include "train/progress.h"
+#include "train/weights.h"
 #include "tapegrad.h"
 
 using namespace tg;
@@ -43,12 +43,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Note [Checkpoint sidecar]
-// ~~~~~~~~~~~~~~~~~~~~~~~~~
-// The .npz holds tensors only; rebuilding the network and preparing its inputs also needs the
-// architecture and the scaler's statistics. They go in "<checkpoint stem>.json" beside it, so
-// --evaluate needs no other flag. JSON numbers round-trip doubles exactly, so the reloaded scaler
-// gives the same standardised test images, bit for bit, and the same accuracy.
+// Note [What the checkpoint holds]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// Rebuilding the network and preparing its inputs needs more than the weights: the architecture
+// and the scaler's statistics. Both go into the checkpoint itself as its extras (train/checkpoint.h):
+//   config/in_features, config/classes   int64 0-dim      config/hidden   int64 [layers]
+//   config/dropout, config/input_dropout float64 0-dim   scaler/mean, scaler/scale  float64 [784]
+//   run/batch_size, run/flip, run/valid  int64 0-dim, for the record (the optimizer's and the
+//                                        schedule's state hold lr, momentum and the epochs)
+// so --evaluate needs no other flag and no other file. float64 holds the doubles exactly, so the
+// reloaded scaler gives the same standardised test images, bit for bit, and the same accuracy.
+// (Checkpoints from before, with a JSON sidecar, are checkpoint format 1 and are not read.)
 
 struct Architecture {
   std::int64_t in_features = 784, classes = 10;
@@ -85,39 +90,44 @@ std::shared_ptr<nn::Sequential> build_model(const Architecture& arch, std::uint6
   return model;
 }
 
-fs::path sidecar_path(const std::string& checkpoint) { return fs::path(checkpoint).replace_extension(".json"); }
+Tensor int64_value(std::int64_t v) { return labels({v}).reshape({}); }
+Tensor float64_value(double v) { return tensor({v}, DType::float64).reshape({}); }
 
-void save_sidecar(const std::string& checkpoint, const Architecture& arch, const StandardScaler& scaler,
-                  const nlohmann::json& run) {
-  nlohmann::json j;
-  j["format"] = "fashion_mnist_snn/1";
-  j["architecture"] = {{"in_features", arch.in_features}, {"classes", arch.classes}, {"hidden", arch.hidden},
-                       {"dropout", arch.dropout},         {"input_dropout", arch.input_dropout}};
-  j["scaler"] = {{"mean", scaler.mean()}, {"scale", scaler.scale()}};
-  j["run"] = run;
-  write_file_atomically(sidecar_path(checkpoint).string(), j.dump(1) + "\n");
+// The checkpoint's extras (Note [What the checkpoint holds]).
+NamedTensors checkpoint_extras(const Options& o, const StandardScaler& scaler) {
+  const Architecture& arch = o.arch;
+  NamedTensors extras{{"config/in_features", int64_value(arch.in_features)},
+                      {"config/classes", int64_value(arch.classes)},
+                      {"config/hidden", labels(arch.hidden)},
+                      {"config/dropout", float64_value(arch.dropout)},
+                      {"config/input_dropout", float64_value(arch.input_dropout)},
+                      {"run/batch_size", int64_value(o.batch_size)},
+                      {"run/flip", int64_value(o.flip)},
+                      {"run/valid", int64_value(o.valid)}};
+  for (auto& entry : optim::scaler_tensors(scaler)) extras.push_back(std::move(entry));
+  return extras;
 }
 
-nlohmann::json load_sidecar(const std::string& checkpoint, Architecture& arch, StandardScaler& scaler) {
-  const fs::path path = sidecar_path(checkpoint);
-  std::ifstream in(path);
-  check(in.good(), "fashion_mnist_snn --evaluate: cannot read ", path.string(), " (the sidecar of ", checkpoint, ")");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-    check(j.at("format") == "fashion_mnist_snn/1", "unknown format ", j.at("format").dump());
-    const auto& a = j.at("architecture");
-    arch.in_features = a.at("in_features").get<std::int64_t>();
-    arch.classes = a.at("classes").get<std::int64_t>();
-    arch.hidden = a.at("hidden").get<std::vector<std::int64_t>>();
-    arch.dropout = a.at("dropout").get<double>();
-    arch.input_dropout = a.at("input_dropout").get<double>();
-    scaler = StandardScaler(j.at("scaler").at("mean").get<std::vector<double>>(),
-                            j.at("scaler").at("scale").get<std::vector<double>>());
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(cat("fashion_mnist_snn --evaluate: ", path.string(), ": ", e.what()));
-  }
-  return j;
+// The architecture stored by checkpoint_extras; a tg::Error naming the array if it is missing or
+// malformed.
+Architecture architecture_from(const NamedTensors& arrays, const std::string& where) {
+  auto find = [&](const std::string& name, DType dtype, int dim) -> const Tensor& {
+    const auto it = std::find_if(arrays.begin(), arrays.end(), [&](const auto& a) { return a.first == name; });
+    check(it != arrays.end(), where, "'", name, "' is missing (not a fashion_mnist_snn checkpoint?)");
+    check(it->second.dtype() == dtype && it->second.dim() == dim, where, "'", name, "' is ", describe(it->second),
+          ", expected ", dim == 0 ? "0-dim " : "1-dim ", dtype_name(dtype));
+    return it->second;
+  };
+  Architecture arch;
+  arch.in_features = static_cast<std::int64_t>(find("config/in_features", DType::int64, 0).item());
+  arch.classes = static_cast<std::int64_t>(find("config/classes", DType::int64, 0).item());
+  arch.hidden.clear();
+  for (double h : find("config/hidden", DType::int64, 1).to_vector()) arch.hidden.push_back(static_cast<std::int64_t>(h));
+  arch.dropout = find("config/dropout", DType::float64, 0).item();
+  arch.input_dropout = find("config/input_dropout", DType::float64, 0).item();
+  check(arch.in_features > 0 && arch.classes > 0, where, "config/in_features ", arch.in_features,
+        " and config/classes ", arch.classes, " must be positive");
+  return arch;
 }
 
 // Mirrors, in place, the rows of raw images [b, 28·28] picked by `flip` (1 = mirror).
@@ -156,17 +166,26 @@ void check_options(const Options& o) {
 }
 
 int run_evaluate(const std::string& checkpoint) {
-  Architecture arch;
+  // Everything the model and the inputs need is read and checked before the weights are loaded.
+  const std::string where = cat("fashion_mnist_snn --evaluate: ", checkpoint, ": ");
+  const NamedTensors arrays = load_npz(checkpoint);
+  Options stored;
+  stored.arch = architecture_from(arrays, where);
+  check_options(stored);
   StandardScaler scaler;
-  const nlohmann::json sidecar = load_sidecar(checkpoint, arch, scaler);
-  auto model = build_model(arch, 0);
-  optim::load_checkpoint(checkpoint, *model, nullptr);
+  try {
+    scaler = optim::scaler_from(arrays);
+  } catch (const Error& e) {
+    throw Error(where + e.what());
+  }
+  auto model = build_model(stored.arch, 0);
+  const optim::TrainingState state = optim::load_checkpoint(checkpoint, *model, nullptr);
   const Dataset test = scaler.transform(load_fashion_mnist(Split::test));
   const Evaluation score = evaluate(*model, test);
   std::printf("checkpoint: %s  (hidden %s, dropout %g, input_dropout %g)\n", checkpoint.c_str(),
-              hidden_str(arch.hidden).c_str(), arch.dropout, arch.input_dropout);
-  if (sidecar.at("run").contains("test_accuracy"))
-    std::printf("recorded test_accuracy: %.4f\n", sidecar.at("run").at("test_accuracy").get<double>());
+              hidden_str(stored.arch.hidden).c_str(), stored.arch.dropout, stored.arch.input_dropout);
+  for (const auto& [name, value] : state.metrics)
+    if (name == "test_accuracy") std::printf("recorded test_accuracy: %.4f\n", value);
   std::printf("test_loss: %.6f\n", score.loss);
   std::printf("test_accuracy: %.4f\n", score.accuracy);
   return 0;
@@ -245,21 +264,15 @@ int run_train(const Options& o) {
   // the test set once, here.
   const Evaluation final_score = validating ? last_valid : evaluate(*model, held_out);
   const double wall = seconds_since(start);
-  nlohmann::json run = {{"epochs", o.epochs},   {"lr", o.lr},       {"momentum", o.momentum},
-                        {"weight_decay", o.weight_decay}, {"batch_size", o.batch_size},
-                        {"seed", o.seed},       {"flip", o.flip},   {"valid", o.valid},
-                        {"threads", num_threads()}, {"wall_seconds", wall}};
-  run[cat(held_name, "_accuracy")] = final_score.accuracy;
-  run[cat(held_name, "_loss")] = final_score.loss;
   const std::string checkpoint = o.checkpoint.empty() ? (fs::path(o.out) / "model.npz").string() : o.checkpoint;
   if (fs::path(checkpoint).has_parent_path()) fs::create_directories(fs::path(checkpoint).parent_path());
   optim::TrainingState state{.epoch = o.epochs, .step = steps, .seed = o.seed, .generators = {},
                              .metrics = {{cat(held_name, "_accuracy"), final_score.accuracy},
-                                         {cat(held_name, "_loss"), final_score.loss}}};
-  optim::save_checkpoint(checkpoint, *model, &optimizer, state);
-  save_sidecar(checkpoint, o.arch, scaler, run);
+                                         {cat(held_name, "_loss"), final_score.loss}},
+                             .extras = checkpoint_extras(o, scaler)};
+  optim::save_checkpoint(checkpoint, *model, &optimizer, state, &schedule);
 
-  std::printf("checkpoint: %s (+ %s)\n", checkpoint.c_str(), sidecar_path(checkpoint).string().c_str());
+  std::printf("checkpoint: %s\n", checkpoint.c_str());
   std::printf("wall_time: %.1f s (%s)\n", wall, optim::format_duration(wall).c_str());
   std::printf("%s_loss: %.6f\n", held_name, final_score.loss);
   std::printf("%s_accuracy: %.4f\n", held_name, final_score.accuracy);

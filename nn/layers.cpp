@@ -8,12 +8,13 @@
 
 namespace tg::nn {
 
-Linear::Linear(std::int64_t in_features, std::int64_t out_features, Generator& gen, bool with_bias) {
-  check(in_features > 0 && out_features > 0, "Linear: in_features ", in_features, " and out_features ", out_features,
-        " must be positive");
-  weight = register_parameter("weight", empty({out_features, in_features}));
+Linear::Linear(std::int64_t in_features, std::int64_t out_features, Generator& gen, bool with_bias, DType dtype) {
+  check(in_features > 0, "Linear: in_features must be positive, got ", in_features);
+  check(out_features > 0, "Linear: out_features must be positive, got ", out_features);
+  check(dtype != DType::int64, "Linear: dtype must be float32 or float64, got int64");
+  weight = register_parameter("weight", empty({out_features, in_features}, dtype));
   init::lecun_normal(weight, gen);
-  if (with_bias) bias = register_parameter("bias", zeros({out_features}));
+  if (with_bias) bias = register_parameter("bias", zeros({out_features}, dtype));
 }
 Tensor Linear::forward(const Tensor& x) { return linear(x, weight, bias); }
 std::string Linear::extra_repr() const {
@@ -27,40 +28,52 @@ std::string ELU::extra_repr() const { return cat("alpha=", alpha_); }
 Tensor Tanh::forward(const Tensor& x) { return tanh(x); }
 Tensor Sigmoid::forward(const Tensor& x) { return sigmoid(x); }
 
-Dropout::Dropout(double p, std::uint64_t seed) : p_(p), gen_(seed) {
-  check(p >= 0 && p < 1, "Dropout: p ", p, " is outside [0, 1)");
-  register_generator("generator", &gen_);
+Dropout::Dropout(double p, std::uint64_t seed) : p_(p) {
+  check(p >= 0 && p < 1, "Dropout: p must be in [0, 1), got ", p);
+  gen_ = &register_generator("generator", seed);
 }
-Tensor Dropout::forward(const Tensor& x) { return dropout(x, p_, is_training(), gen_); }
+Tensor Dropout::forward(const Tensor& x) { return dropout(x, p_, is_training(), *gen_); }
 std::string Dropout::extra_repr() const { return cat("p=", p_); }
 
-AlphaDropout::AlphaDropout(double rate, std::uint64_t seed) : rate_(rate), gen_(seed) {
-  check(rate >= 0 && rate < 1, "AlphaDropout: rate ", rate, " is outside [0, 1)");
-  register_generator("generator", &gen_);
+AlphaDropout::AlphaDropout(double rate, std::uint64_t seed) : rate_(rate) {
+  check(rate >= 0 && rate < 1, "AlphaDropout: rate must be in [0, 1), got ", rate);
+  gen_ = &register_generator("generator", seed);
 }
-Tensor AlphaDropout::forward(const Tensor& x) { return alpha_dropout(x, rate_, is_training(), gen_); }
+Tensor AlphaDropout::forward(const Tensor& x) { return alpha_dropout(x, rate_, is_training(), *gen_); }
 std::string AlphaDropout::extra_repr() const { return cat("rate=", rate_); }
+
+namespace {
+// The constructor checks BatchNorm1d and LayerNorm share, one argument per message.
+void check_norm_arguments(const char* layer, std::int64_t features, double eps) {
+  check(features > 0, layer, ": features must be positive, got ", features);
+  check(eps > 0, layer, ": eps must be positive (it keeps 1/sqrt(var + eps) finite), got ", eps);
+}
+}  // namespace
 
 BatchNorm1d::BatchNorm1d(std::int64_t features, double eps, double momentum, bool affine)
     : features_(features), eps_(eps), momentum_(momentum) {
-  check(features > 0 && eps > 0 && momentum >= 0 && momentum <= 1, "BatchNorm1d: bad arguments features=", features,
-        " eps=", eps, " momentum=", momentum);
+  check_norm_arguments("BatchNorm1d", features, eps);
+  check(momentum >= 0 && momentum <= 1, "BatchNorm1d: momentum must be in [0, 1] (the weight of the batch statistic ",
+        "in the running average), got ", momentum);
   if (affine) {
     weight = register_parameter("weight", ones({features}));
     bias = register_parameter("bias", zeros({features}));
   }
   running_mean = register_buffer("running_mean", zeros({features}));
   running_var = register_buffer("running_var", ones({features}));
+  num_batches_tracked = register_buffer("num_batches_tracked", zeros(Shape{}, DType::int64));
 }
 Tensor BatchNorm1d::forward(const Tensor& x) {
-  return batch_norm(x, running_mean, running_var, weight, bias, is_training(), momentum_, eps_);
+  Tensor y = batch_norm(x, running_mean, running_var, weight, bias, is_training(), momentum_, eps_);
+  if (is_training()) ++*num_batches_tracked.data<std::int64_t>();
+  return y;
 }
 std::string BatchNorm1d::extra_repr() const {
   return cat(features_, ", eps=", eps_, ", momentum=", momentum_, weight.defined() ? "" : ", affine=false");
 }
 
 LayerNorm::LayerNorm(std::int64_t features, double eps, bool affine) : features_(features), eps_(eps) {
-  check(features > 0 && eps > 0, "LayerNorm: bad arguments features=", features, " eps=", eps);
+  check_norm_arguments("LayerNorm", features, eps);
   if (affine) {
     weight = register_parameter("weight", ones({features}));
     bias = register_parameter("bias", zeros({features}));

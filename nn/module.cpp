@@ -13,8 +13,12 @@ std::string join(const std::string& prefix, const std::string& name) { return pr
 
 // Thousands separators make parameter counts readable: 19,745,290.
 std::string grouped(std::int64_t n) {
-  std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  const std::string digits = std::to_string(n);
+  std::string s;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) s += ',';
+    s += digits[i];
+  }
   return s;
 }
 }  // namespace
@@ -34,9 +38,9 @@ void Module::check_hooks_not_running(const char* what) const {
 
 Tensor Module::operator()(const Tensor& input) {
   Tensor output = forward(input);
-  if (!hooks_.empty()) {
+  if (!forward_hooks_.empty()) {
     RunningHooks running(running_hooks_);
-    for (auto& [handle, hook] : hooks_) hook(*this, input, output);
+    for (auto& [handle, hook] : forward_hooks_) hook(*this, input, output);
   }
   if (backward_hooks_.empty() || !needs_grad({output})) return output;
   // See Note [Backward hooks].
@@ -51,10 +55,33 @@ Tensor Module::operator()(const Tensor& input) {
   return alias;
 }
 
-std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
-  std::vector<std::pair<std::string, Tensor>> out = parameters_;
-  for (const auto& [name, child] : children_)
-    for (auto& [sub, t] : child->named_parameters()) out.emplace_back(join(name, sub), t);
+template <class Visit>
+void Module::visit_modules(const std::string& path, Visit&& visit) const {
+  visit(path, *this);
+  for (const auto& [name, child] : children_) child->visit_modules(join(path, name), visit);
+}
+
+template <class T>
+std::vector<std::pair<std::string, T>> Module::collect(std::vector<std::pair<std::string, T>> Module::*list) const {
+  std::vector<std::pair<std::string, T>> out;
+  visit_modules("", [&](const std::string& path, const Module& m) {
+    for (const auto& [name, entry] : m.*list) out.emplace_back(join(path, name), entry);
+  });
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const { return collect(&Module::parameters_); }
+std::vector<std::pair<std::string, Tensor>> Module::named_buffers() const { return collect(&Module::buffers_); }
+std::vector<std::pair<std::string, Generator*>> Module::named_generators() const {
+  return collect(&Module::generators_);
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::state_dict() const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  visit_modules("", [&](const std::string& path, const Module& m) {
+    for (const auto* list : {&m.parameters_, &m.buffers_})
+      for (const auto& [name, t] : *list) out.emplace_back(join(path, name), t);
+  });
   return out;
 }
 
@@ -64,25 +91,17 @@ std::vector<Tensor> Module::parameters() const {
   return out;
 }
 
-std::vector<std::pair<std::string, Tensor>> Module::named_buffers() const {
-  std::vector<std::pair<std::string, Tensor>> out = buffers_;
-  for (const auto& [name, child] : children_)
-    for (auto& [sub, t] : child->named_buffers()) out.emplace_back(join(name, sub), t);
-  return out;
-}
-
-std::vector<std::pair<std::string, Generator*>> Module::named_generators() const {
-  std::vector<std::pair<std::string, Generator*>> out = generators_;
-  for (const auto& [name, child] : children_)
-    for (auto& [sub, g] : child->named_generators()) out.emplace_back(join(name, sub), g);
-  return out;
-}
-
 std::vector<std::pair<std::string, Module*>> Module::named_modules() {
-  std::vector<std::pair<std::string, Module*>> out{{"", this}};
-  for (const auto& [name, child] : children_)
-    for (auto& [sub, m] : child->named_modules()) out.emplace_back(sub.empty() ? name : join(name, sub), m);
+  std::vector<std::pair<std::string, Module*>> out;
+  // Every module of the tree is reachable from this non-const one, so dropping const is sound.
+  visit_modules("", [&](const std::string& path, const Module& m) { out.emplace_back(path, const_cast<Module*>(&m)); });
   return out;
+}
+
+Module& Module::apply(const std::function<void(Module&)>& fn) {
+  for (auto& [name, child] : children_) child->apply(fn);
+  fn(*this);
+  return *this;
 }
 
 std::int64_t Module::parameter_count() const {
@@ -123,7 +142,7 @@ void Module::to(DType dtype) {
 
 int Module::register_forward_hook(ForwardHook fn) {
   check_hooks_not_running("register_forward_hook");
-  hooks_.emplace_back(next_hook_, std::move(fn));
+  forward_hooks_.emplace_back(next_hook_, std::move(fn));
   return next_hook_++;
 }
 
@@ -135,7 +154,7 @@ int Module::register_backward_hook(BackwardHook fn) {
 
 void Module::remove_hook(int handle) {
   check_hooks_not_running("remove_hook");
-  std::erase_if(hooks_, [&](const auto& h) { return h.first == handle; });
+  std::erase_if(forward_hooks_, [&](const auto& h) { return h.first == handle; });
   std::erase_if(backward_hooks_, [&](const auto& h) { return h.first == handle; });
 }
 
@@ -148,6 +167,12 @@ Tensor Module::register_parameter(std::string name, Tensor t) {
 Tensor Module::register_buffer(std::string name, Tensor t) {
   buffers_.emplace_back(std::move(name), t);
   return t;
+}
+
+Generator& Module::register_generator(std::string name, std::uint64_t seed) {
+  Generator* gen = owned_generators_.emplace_back(std::make_unique<Generator>(seed)).get();
+  register_generator(std::move(name), gen);
+  return *gen;
 }
 
 void Module::register_generator(std::string name, Generator* gen) { generators_.emplace_back(std::move(name), gen); }

@@ -18,6 +18,15 @@
 // uses the alias, so its gradient is complete when that record runs — the tape is in creation
 // order. A module with no backward hooks records nothing extra. The record refers to the
 // module: the module must outlive the tape's next backward (or clear).
+//
+// Note [Moving modules]
+// ~~~~~~~~~~~~~~~~~~~~~
+// A module can be moved (not copied), so that nn::Sequential can take layers by value:
+// `nn::Sequential model{nn::Linear(2, 64, gen), nn::SELU()}`. Moving is safe because everything
+// a module registers travels with it: tensors are handles, children are shared_ptrs, and a
+// generator made by register_generator(name, seed) lives on the heap. A module that registers a
+// pointer to one of its own members (register_generator(name, &member)) must not be moved, and
+// no module may be moved while a forward call's backward hook record is on the tape.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +53,9 @@ class Module {
   Module() = default;
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
+  /// See Note [Moving modules].
+  Module(Module&&) noexcept = default;
+  Module& operator=(Module&&) = delete;
 
   /// The layer's computation. Call the module through operator() so hooks run.
   virtual Tensor forward(const Tensor& input) = 0;
@@ -62,9 +74,21 @@ class Module {
   std::vector<std::pair<std::string, Tensor>> named_buffers() const;
   /// Random generators owned by modules (e.g. dropout masks), so checkpoints can save them.
   std::vector<std::pair<std::string, Generator*>> named_generators() const;
+  /// Parameters and buffers together in PyTorch's state_dict order (module by module, depth
+  /// first: each module's parameters, then its buffers), e.g. "1.weight", "1.running_mean".
+  /// The tensors are the module's own handles, not copies.
+  std::vector<std::pair<std::string, Tensor>> state_dict() const;
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
   /// This module and every descendant, depth first, with their path names ("" for this one).
   std::vector<std::pair<std::string, Module*>> named_modules();
+  /// Calls fn on every descendant and then on this module (children first, like PyTorch's
+  /// Module.apply), e.g. to re-initialise every Linear: see as(). Returns *this.
+  Module& apply(const std::function<void(Module&)>& fn);
+  /// This module as an M, or nullptr if it is not one: `if (auto* l = m.as<nn::Linear>()) ...`.
+  template <class M>
+  M* as() {
+    return dynamic_cast<M*>(this);
+  }
   std::int64_t parameter_count() const;
   /// Names every parameter and buffer tensor by its path, so tape dumps read "0.weight".
   void label_tensors();
@@ -95,6 +119,10 @@ class Module {
  protected:
   Tensor register_parameter(std::string name, Tensor t);
   Tensor register_buffer(std::string name, Tensor t);
+  /// A generator the module owns, on the heap so the module stays movable (Note [Moving modules]).
+  Generator& register_generator(std::string name, std::uint64_t seed);
+  /// A generator owned elsewhere, which must outlive the module; the module must not be moved
+  /// if `gen` is one of its own members.
   void register_generator(std::string name, Generator* gen);
   template <class M>
   std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> module) {
@@ -104,12 +132,19 @@ class Module {
 
  private:
   void summary(std::ostream& out, const std::string& name, int depth) const;
+  /// Calls visit(path, module) on this module and every descendant, depth first.
+  template <class Visit>
+  void visit_modules(const std::string& path, Visit&& visit) const;
+  /// Every module's entries of `list` (e.g. &Module::parameters_), named by path.
+  template <class T>
+  std::vector<std::pair<std::string, T>> collect(std::vector<std::pair<std::string, T>> Module::*list) const;
 
   std::vector<std::pair<std::string, Tensor>> parameters_;
   std::vector<std::pair<std::string, Tensor>> buffers_;
   std::vector<std::pair<std::string, Generator*>> generators_;
+  std::vector<std::unique_ptr<Generator>> owned_generators_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
-  std::vector<std::pair<int, ForwardHook>> hooks_;
+  std::vector<std::pair<int, ForwardHook>> forward_hooks_;
   std::vector<std::pair<int, BackwardHook>> backward_hooks_;
   void check_hooks_not_running(const char* what) const;
   int next_hook_ = 0;

@@ -1,7 +1,7 @@
 // SGD update kernel: one fused pass over p, g and the momentum buffer per parameter.
 #include "optim/sgd.h"
 
-#include <cstring>
+#include <cmath>
 
 #include "tensor/parallel.h"
 
@@ -26,50 +26,38 @@ void sgd_update(T* p, const T* g, T* buf, std::int64_t n, T lr, T momentum, T da
 
 namespace tg::optim {
 
-SGD::SGD(std::vector<Tensor> params, SGDOptions options)
-    : Optimizer(std::move(params), options.lr), options_(options), momentum_buffers_(params_.size()) {
-  check(options.lr >= 0 && options.momentum >= 0 && options.weight_decay >= 0, "SGD: lr ", options.lr, ", momentum ",
-        options.momentum, " and weight_decay ", options.weight_decay, " must be non-negative");
-  check(!options.nesterov || (options.momentum > 0 && options.dampening == 0),
-        "SGD: nesterov needs momentum > 0 and dampening 0");
+template class GroupedOptimizer<SGDOptions>;
+
+namespace {
+constexpr std::size_t kMomentumBuffer = 0;  // SGD's one state slot
+}  // namespace
+
+void SGDOptions::validate(const std::string& where) const {
+  check(std::isfinite(lr) && lr >= 0, where, ": lr must be finite and non-negative, got ", lr);
+  check(std::isfinite(momentum) && momentum >= 0, where, ": momentum must be finite and non-negative, got ", momentum);
+  check(std::isfinite(dampening), where, ": dampening must be finite, got ", dampening);
+  check(std::isfinite(weight_decay) && weight_decay >= 0, where, ": weight_decay must be finite and non-negative, got ",
+        weight_decay);
+  check(!nesterov || (momentum > 0 && dampening == 0), where, ": nesterov needs momentum > 0 and dampening 0, got ",
+        "momentum ", momentum, " and dampening ", dampening);
 }
 
-void SGD::step() {
-  for (std::size_t k = 0; k < params_.size(); ++k) {
-    const Tensor& p = params_[k];
-    const Tensor g = p.grad();
-    if (!g.defined()) continue;
-    const bool first = options_.momentum != 0 && !momentum_buffers_[k].defined();
-    if (first) momentum_buffers_[k] = empty_like(p);
-    Tensor buf = momentum_buffers_[k];
-    dispatch(p.dtype(), "SGD.step", [&]<class T>() {
-      T* buf_data = buf.defined() ? buf.data<T>() : nullptr;
-      parallel_for(p.numel(), [&](std::int64_t b, std::int64_t e) {
-        kernels::sgd_update(p.data<T>() + b, g.data<T>() + b, buf_data ? buf_data + b : nullptr, e - b, T(lr_),
-                            T(options_.momentum), T(options_.dampening), T(options_.weight_decay), options_.nesterov,
-                            first);
-      });
+SGD::SGD(std::vector<Tensor> params, SGDOptions options) : SGD(std::vector<Group>{{std::move(params), options}}) {}
+
+SGD::SGD(std::vector<Group> groups) : GroupedOptimizer("SGD", std::move(groups), {"momentum_buffer"}) {}
+
+void SGD::update(const SGDOptions& o, const Tensor& p, const Tensor& g, ParamState& state) {
+  Tensor& buf = state.slots[kMomentumBuffer];
+  const bool first = o.momentum != 0 && !buf.defined();
+  if (first) buf = empty_like(p);
+  const bool use_buffer = o.momentum != 0;
+  dispatch(p.dtype(), "SGD.step", [&]<class T>() {
+    T* buf_data = use_buffer ? buf.data<T>() : nullptr;
+    parallel_for(p.numel(), [&](std::int64_t b, std::int64_t e) {
+      kernels::sgd_update(p.data<T>() + b, g.data<T>() + b, buf_data ? buf_data + b : nullptr, e - b, T(o.lr),
+                          T(o.momentum), T(o.dampening), T(o.weight_decay), o.nesterov, first);
     });
-  }
-}
-
-std::vector<std::pair<std::string, Tensor>> SGD::state() const {
-  std::vector<std::pair<std::string, Tensor>> out;
-  for (std::size_t k = 0; k < momentum_buffers_.size(); ++k)
-    if (momentum_buffers_[k].defined()) out.emplace_back(cat("momentum_buffer.", k), momentum_buffers_[k]);
-  return out;
-}
-
-void SGD::load_state(const std::vector<std::pair<std::string, Tensor>>& state) {
-  for (Tensor& b : momentum_buffers_) b = Tensor();
-  for (const auto& [name, t] : state) {
-    const std::string prefix = "momentum_buffer.";
-    check(name.rfind(prefix, 0) == 0, "SGD.load_state: unknown state entry '", name, "'");
-    const std::size_t k = std::stoul(name.substr(prefix.size()));
-    check(k < params_.size() && t.shape() == params_[k].shape() && t.dtype() == params_[k].dtype(),
-          "SGD.load_state: '", name, "' is ", describe(t), ", which matches no parameter");
-    momentum_buffers_[k] = t.clone().detach();
-  }
+  });
 }
 
 }  // namespace tg::optim

@@ -1,6 +1,8 @@
 // Stochastic gradient descent with PyTorch's update semantics.
 #pragma once
 
+#include <string>
+
 #include "optim/optimizer.h"
 
 namespace tg::optim {
@@ -11,6 +13,18 @@ struct SGDOptions {
   double dampening = 0.0;
   double weight_decay = 0.0;
   bool nesterov = false;
+
+  /// tg::Error, starting with `where`, unless every option is in range (as torch.optim.SGD checks).
+  void validate(const std::string& where) const;
+  /// f(name, field) for every option: what a checkpoint saves per group (Note [Optimizer state]).
+  template <class F>
+  void visit(F&& f) {
+    f("lr", lr);
+    f("momentum", momentum);
+    f("dampening", dampening);
+    f("weight_decay", weight_decay);
+    f("nesterov", nesterov);
+  }
 };
 
 /// For each parameter p with gradient g (as torch.optim.SGD):
@@ -18,18 +32,20 @@ struct SGDOptions {
 ///   if momentum ≠ 0:  buf ← g on the first step, else momentum·buf + (1 − dampening)·g
 ///                     g ← g + momentum·buf if nesterov, else buf
 ///   p ← p − lr·g
-class SGD : public Optimizer {
+/// State: "momentum_buffer.<k>" once momentum ≠ 0 (Note [Optimizer state]).
+class SGD : public GroupedOptimizer<SGDOptions> {
  public:
   SGD(std::vector<Tensor> params, SGDOptions options);
-  void step() override;
-  const SGDOptions& options() const { return options_; }
+  /// Parameter groups with options of their own (Note [Parameter groups]).
+  explicit SGD(std::vector<Group> groups);
 
-  std::vector<std::pair<std::string, Tensor>> state() const override;
-  void load_state(const std::vector<std::pair<std::string, Tensor>>& state) override;
+  std::optional<double> momentum(std::size_t group) const override { return options(group).momentum; }
+  void set_momentum(std::size_t group, double momentum) override { options(group).momentum = momentum; }
 
  private:
-  SGDOptions options_;
-  std::vector<Tensor> momentum_buffers_;  // undefined until a parameter's first step
+  void update(const SGDOptions& options, const Tensor& p, const Tensor& g, ParamState& state) override;
 };
+
+extern template class GroupedOptimizer<SGDOptions>;
 
 }  // namespace tg::optim

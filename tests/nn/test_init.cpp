@@ -62,3 +62,95 @@ TEST_CASE("a 32-layer SELU stack self-normalises with lecun_normal and collapses
     }
   }
 }
+
+TEST_CASE("PyTorch's initialisers use its gains, fans and defaults") {
+  using nn::init::FanMode;
+  using nn::init::Nonlinearity;
+  CHECK(nn::init::calculate_gain(Nonlinearity::linear) == 1.0);
+  CHECK(nn::init::calculate_gain(Nonlinearity::tanh) == Approx(5.0 / 3));
+  CHECK(nn::init::calculate_gain(Nonlinearity::relu) == Approx(std::sqrt(2.0)));
+  CHECK(nn::init::calculate_gain(Nonlinearity::leaky_relu) == Approx(std::sqrt(2.0 / (1 + 0.01 * 0.01))));
+  CHECK(nn::init::calculate_gain(Nonlinearity::leaky_relu, 0.2) == Approx(std::sqrt(2.0 / 1.04)));
+
+  Generator gen(11);
+  Tensor w = empty({400, 1000}, DType::float64);  // fan_in 1000, fan_out 400
+  nn::init::kaiming_uniform(w, gen);  // a = 0, fan_in, leaky_relu: bound √(6/fan_in)
+  const double bound = std::sqrt(6.0 / 1000);
+  for (double v : w.to_vector()) REQUIRE(std::abs(v) <= bound);
+  CHECK(moments(w).second == Approx(bound * bound / 3).epsilon(0.01));
+  nn::init::kaiming_normal(w, gen, 0.0, FanMode::fan_out, Nonlinearity::relu);
+  CHECK(moments(w).second == Approx(2.0 / 400).epsilon(0.01));
+  nn::init::kaiming_normal(w, gen, 0.0, FanMode::fan_in, Nonlinearity::linear);  // the SNN scaling
+  CHECK(moments(w).second == Approx(1.0 / 1000).epsilon(0.01));
+  nn::init::xavier_normal(w, gen, 2.0);
+  CHECK(moments(w).second == Approx(4.0 * 2.0 / 1400).epsilon(0.01));
+  nn::init::xavier_uniform(w, gen);
+  const double limit = std::sqrt(6.0 / 1400);
+  for (double v : w.to_vector()) REQUIRE(std::abs(v) <= limit);
+  CHECK(moments(w).second == Approx(limit * limit / 3).epsilon(0.01));
+
+  // glorot_uniform is xavier_uniform with gain 1, draw for draw.
+  Tensor a = empty({30, 20}), b = empty({30, 20});
+  Generator g1(3), g2(3);
+  nn::init::glorot_uniform(a, g1);
+  nn::init::xavier_uniform(b, g2);
+  CHECK(a.to_vector() == b.to_vector());
+
+  // A weight with more than two axes: fan_in = size(1)·r, fan_out = size(0)·r, r = 5·2.
+  Tensor conv = empty({8, 40, 5, 2}, DType::float64);
+  nn::init::kaiming_normal(conv, gen, 0.0, FanMode::fan_in, Nonlinearity::linear);
+  CHECK(moments(conv).second == Approx(1.0 / 400).epsilon(0.02));
+  REQUIRE_THROWS_WITH(nn::init::kaiming_uniform(zeros({5}), gen),
+                      Catch::Contains("init::kaiming_uniform: fans need a weight with at least 2 axes, got [5] float32"));
+  REQUIRE_THROWS_WITH(nn::init::xavier_normal(zeros({5}), gen), Catch::Contains("init::xavier_normal"));
+}
+
+TEST_CASE("orthogonal gives gain·Q with Q the QR factor of a Gaussian draw, deterministically") {
+  for (const Shape& shape : {Shape{7, 3}, Shape{3, 7}, Shape{5, 5}, Shape{6, 2, 2}, Shape{1, 9}}) {
+    INFO("shape " << shape);
+    const std::int64_t rows = shape.size(0), cols = shape.numel() / rows;
+    Tensor w = empty(shape, DType::float64);
+    Generator gen(17);
+    nn::init::orthogonal(w, gen, 1.5);
+    const std::vector<double> q = w.to_vector();
+    // Orthonormal columns (rows ≥ cols) or rows (rows < cols), times the gain.
+    const bool tall = rows >= cols;
+    const std::int64_t k = tall ? cols : rows, m = tall ? rows : cols;
+    auto at = [&](std::int64_t i, std::int64_t j) { return tall ? q[i * cols + j] : q[j * cols + i]; };  // [m, k]
+    for (std::int64_t a = 0; a < k; ++a)
+      for (std::int64_t b = 0; b < k; ++b) {
+        double dot = 0;
+        for (std::int64_t i = 0; i < m; ++i) dot += at(i, a) * at(i, b);
+        CHECK(dot == Approx(a == b ? 1.5 * 1.5 : 0.0).margin(1e-12));
+      }
+    // It is the Q of the Gaussian G drawn from the same seed: R = Qᵀ·G (tall; for wide the
+    // transposes) is upper triangular with a positive diagonal.
+    Generator again(17);
+    const std::vector<double> g = randn({rows, cols}, again, DType::float64).to_vector();
+    auto g_at = [&](std::int64_t i, std::int64_t j) { return tall ? g[i * cols + j] : g[j * cols + i]; };
+    for (std::int64_t a = 0; a < k; ++a)
+      for (std::int64_t b = 0; b < k; ++b) {
+        double r = 0;
+        for (std::int64_t i = 0; i < m; ++i) r += at(i, a) / 1.5 * g_at(i, b);
+        if (a > b) CHECK(r == Approx(0.0).margin(1e-12));
+        if (a == b) CHECK(r > 0);
+      }
+    Tensor w2 = empty(shape, DType::float64);
+    Generator same(17);
+    nn::init::orthogonal(w2, same, 1.5);
+    CHECK(w2.to_vector() == q);
+  }
+  Generator gen(2);
+  Tensor f = empty({64, 64});  // float32: orthogonal to float32 rounding
+  nn::init::orthogonal(f, gen);
+  double worst = 0;
+  for (std::int64_t a = 0; a < 64; ++a)
+    for (std::int64_t b = 0; b < 64; ++b) {
+      double dot = 0;
+      for (std::int64_t i = 0; i < 64; ++i) dot += f.at({i, a}) * f.at({i, b});
+      worst = std::max(worst, std::abs(dot - (a == b)));
+    }
+  CHECK(worst < 1e-5);
+  REQUIRE_THROWS_WITH(nn::init::orthogonal(zeros({4}), gen),
+                      Catch::Contains("init::orthogonal: expected a weight with at least 2 axes, got [4] float32"));
+}
