@@ -60,12 +60,16 @@ namespace {
 
 // ---- constants ----
 
-/// Micro-tile (MR × NR) and cache blocks (MC × KC of A, KC × NC of B). NR is two vectors,
-/// so 16 floats / 8 doubles with AVX2. KC·NR·sizeof(T) = 16 KiB keeps a B̃ micro-panel in
-/// L1; MC·KC is an L2-sized block of Ã; KC·NC·sizeof(T) = 4 MiB is B̃ in L3.
+/// Micro-tile (MR × NR) and cache blocks (MC × KC of A, KC × NC of B). NR is two vectors: 16
+/// floats / 8 doubles with AVX2, 32 / 16 with AVX-512. KC·NR·sizeof(T) keeps a B̃ micro-panel in
+/// L1; MC·KC is an L2-sized block of Ã; KC·NC·sizeof(T) ≈ 4 MiB is B̃ in L3. AVX2 has 16 vector
+/// registers: 6 rows × 2 vectors = 12 accumulators. AVX-512 has 32: 8 × 2 = 16 accumulators
+/// measured faster here than 12 × 2 or 14 × 2 (docs/benchmarks.md, "GEMM tile"), because the
+/// taller tiles pack and write back more per k-step than they gain. KC is the same for every
+/// instruction set, so a product has the same bits under AVX2 and AVX-512 (docs/isa.md).
 template <class Arch, class T>
 struct Blocking {
-  static constexpr std::int64_t kMR = 6;
+  static constexpr std::int64_t kMR = std::is_same_v<Arch, simd::Avx512> ? 8 : 6;
   static constexpr std::int64_t kNR = 2 * simd::kLanes<T, Arch>;
   static constexpr std::int64_t kMC = 144;
   static constexpr std::int64_t kKC = 256;
@@ -95,11 +99,12 @@ T* packing_buffer(int which, std::int64_t count) {
 // Note [Packing by 8×8 transposes]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
 // Two packings turn rows into columns: Ã from a row-major A (each k-step of a panel takes one
-// value from each of 6 rows) and B̃ from a transposed B (one value from each of 16 rows of Bᵀ).
+// value from each of MR rows) and B̃ from a transposed B (one value from each of NR rows of Bᵀ).
 // Element by element that is a scalar load and store per value, and it cost ~12 % of a training
 // step — more with two threads, since each thread packs all of A for its column strip. With
-// AVX2 and float, both are done 8 k-steps at a time instead: load 8 consecutive values of each
-// of 8 rows, transpose the 8×8 block in registers, store 8 columns. Only data moves, so the
+// AVX2 or AVX-512 and float, both are done 8 k-steps at a time instead: load 8 consecutive values
+// of each of 8 rows, transpose the 8×8 block in registers, store 8 columns (a group of fewer rows
+// stores masked). Only data moves, so the
 // packed panels — and every product — are bit-identical to the element-wise copy, which still
 // does edge panels, the last kc % 8 steps, doubles, and builds without AVX2.
 #if defined(__AVX2__)
@@ -120,41 +125,61 @@ inline void transpose8(__m256 r[8]) {
 }
 #endif
 
-/// Packs k-steps [0, 8·⌊kc/8⌋) of a full Ã panel from 6 rows `rs` apart, contiguous in k; returns
+/// The 8×8 transposes apply to float panels on the AVX2 and AVX-512 passes (both have AVX2).
+template <class Arch, class T>
+inline constexpr bool kTransposePacking =
+    std::is_same_v<T, float> && (std::is_same_v<Arch, simd::Avx2> || std::is_same_v<Arch, simd::Avx512>);
+
+#if defined(__AVX2__)
+/// Lanes [0, count) set, for a masked store of the first `count` of 8 floats.
+inline __m256i first_lanes(int count) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/// Transposes the 8-k-step block of `rows` ≤ 8 rows (`rs` apart, contiguous in k) at k-step p and
+/// stores row r of step p + q at out[(p + q)·ld + r]: rows become the k-major columns of a panel.
+inline void transpose_rows_into(const float* src, std::int64_t rs, int rows, std::int64_t p, float* out,
+                                std::int64_t ld) {
+  __m256 r[8];
+  for (int k = 0; k < 8; ++k) r[k] = k < rows ? _mm256_loadu_ps(src + k * rs + p) : _mm256_setzero_ps();
+  transpose8(r);
+  if (rows == 8) {
+    for (int q = 0; q < 8; ++q) _mm256_storeu_ps(out + (p + q) * ld, r[q]);
+  } else {
+    const __m256i mask = first_lanes(rows);
+    for (int q = 0; q < 8; ++q) _mm256_maskstore_ps(out + (p + q) * ld, mask, r[q]);
+  }
+}
+#endif
+
+/// Packs k-steps [0, 8·⌊kc/8⌋) of a full Ã panel from MR rows `rs` apart, contiguous in k; returns
 /// how many k-steps it did (0 when the fast path does not apply).
 template <class Arch, class T>
 std::int64_t pack_a_rows_by_8(std::int64_t kc, const T* a, std::int64_t rs, T* out) {
 #if defined(__AVX2__)
-  if constexpr (std::is_same_v<Arch, simd::Avx2> && std::is_same_v<T, float> && Blocking<Arch, T>::kMR == 6) {
-    const __m256i first_six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+  if constexpr (kTransposePacking<Arch, T>) {
+    constexpr std::int64_t MR = Blocking<Arch, T>::kMR;
     std::int64_t p = 0;
-    for (; p + 8 <= kc; p += 8) {
-      __m256 r[8];
-      for (int k = 0; k < 6; ++k) r[k] = _mm256_loadu_ps(a + k * rs + p);
-      r[6] = r[7] = _mm256_setzero_ps();
-      transpose8(r);
-      for (int q = 0; q < 8; ++q) _mm256_maskstore_ps(out + (p + q) * 6, first_six, r[q]);
-    }
+    for (; p + 8 <= kc; p += 8)
+      for (std::int64_t r0 = 0; r0 < MR; r0 += 8)
+        transpose_rows_into(a + r0 * rs, rs, static_cast<int>(std::min<std::int64_t>(8, MR - r0)), p, out + r0, MR);
     return p;
   }
 #endif
   return 0;
 }
 
-/// Packs k-steps [0, 8·⌊kc/8⌋) of a full B̃ panel from 16 columns of B that are rows `cs` apart
+/// Packs k-steps [0, 8·⌊kc/8⌋) of a full B̃ panel from NR columns of B that are rows `cs` apart
 /// in memory (B transposed); returns how many k-steps it did (0 when the fast path does not apply).
 template <class Arch, class T>
 std::int64_t pack_b_columns_by_8(std::int64_t kc, const T* b, std::int64_t cs, T* out) {
 #if defined(__AVX2__)
-  if constexpr (std::is_same_v<Arch, simd::Avx2> && std::is_same_v<T, float> && Blocking<Arch, T>::kNR == 16) {
+  if constexpr (kTransposePacking<Arch, T>) {
+    constexpr std::int64_t NR = Blocking<Arch, T>::kNR;
+    static_assert(NR % 8 == 0, "float panels are whole groups of 8 columns");
     std::int64_t p = 0;
     for (; p + 8 <= kc; p += 8)
-      for (int half = 0; half < 2; ++half) {
-        __m256 r[8];
-        for (int k = 0; k < 8; ++k) r[k] = _mm256_loadu_ps(b + (8 * half + k) * cs + p);
-        transpose8(r);
-        for (int q = 0; q < 8; ++q) _mm256_storeu_ps(out + (p + q) * 16 + 8 * half, r[q]);
-      }
+      for (std::int64_t c0 = 0; c0 < NR; c0 += 8) transpose_rows_into(b + c0 * cs, cs, 8, p, out + c0, NR);
     return p;
   }
 #endif
