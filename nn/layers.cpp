@@ -90,9 +90,40 @@ Sequential& Sequential::add(std::shared_ptr<Module> module) {
   register_module(std::to_string(children().size()), std::move(module));
   return *this;
 }
+// Note [Fused Linear→activation in Sequential]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// Every hidden layer of an SNN is Linear then SELU (ReLU for the MSRA, BatchNorm and other nets).
+// When neither module has hooks, Sequential runs the pair as one op, linear(x, w, b, activation),
+// whose GEMM applies the activation in its write-back: the layer's output is written once instead
+// of written, read and written again. It is the same GEMM and the same activation formula
+// (ops/activations.h), so the bits are those of the two modules run one after the other, forward
+// and backward (tests/ops/test_linear_activation.cpp, tests/nn/test_module.cpp). A hook on either
+// module — the MomentTracer's, say — needs the pre-activation as a tensor of its own, so then the
+// two run separately.
+namespace {
+Activation fusable_activation(const Module& linear, const Module& next) {
+  if (linear.has_hooks() || next.has_hooks() || !dynamic_cast<const Linear*>(&linear)) return Activation::none;
+  if (dynamic_cast<const SELU*>(&next)) return Activation::selu;
+  if (dynamic_cast<const ReLU*>(&next)) return Activation::relu;
+  return Activation::none;
+}
+}  // namespace
+
 Tensor Sequential::forward(const Tensor& x) {
   Tensor h = x;
-  for (const auto& [name, child] : children()) h = (*child)(h);
+  const auto& modules = children();
+  for (std::size_t i = 0; i < modules.size(); ++i) {
+    Module& m = *modules[i].second;
+    if (i + 1 < modules.size()) {
+      if (const Activation a = fusable_activation(m, *modules[i + 1].second); a != Activation::none) {
+        const auto& layer = static_cast<const Linear&>(m);
+        h = linear(h, layer.weight, layer.bias, a);
+        ++i;
+        continue;
+      }
+    }
+    h = m(h);
+  }
   return h;
 }
 

@@ -112,6 +112,8 @@ class Module {
   int register_backward_hook(BackwardHook fn);
   /// Removes a forward or backward hook.
   void remove_hook(int handle);
+  /// Whether any forward or backward hook is registered on this module (not its children).
+  bool has_hooks() const { return !forward_hooks_.empty() || !backward_hooks_.empty(); }
 
   /// Tree of modules with their extra_repr and parameter counts.
   void summary(std::ostream& out) const;

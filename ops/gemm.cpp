@@ -9,7 +9,8 @@
 //           for jr in [0, NC) step NR         loop 2: one micro-panel of B̃      (stays in L1)
 //             for ir in [0, MC) step MR       loop 1: one micro-panel of Ã
 //               micro_kernel  tile = Ã panel · B̃ panel   (KC rank-1 updates in registers)
-//               write_back    C tile = / += tile (+ bias, on the first KC slice only)
+//               write_back    C tile = / += tile (+ bias, on the first KC slice only;
+//                             then relu or selu, on the last, for a fused Linear→activation)
 //
 //   Ã, MC×KC:                                   B̃, KC×NC:
 //   ┌──────────── KC ────────────┐              ┌─NR─┬─NR─┬─NR─┬ ┄ ┐
@@ -52,6 +53,7 @@
 #include <immintrin.h>
 #endif
 
+#include "ops/activations.h"
 #include "tensor/parallel.h"
 #include "tensor/simd.h"
 
@@ -246,29 +248,47 @@ void micro_kernel(std::int64_t kc, const T* a, const T* b, T* tile) {
   }
 }
 
-/// C[0:m, 0:n] ← tile (+ bias) (+ C when add_to_c). The same two adds for full and edge tiles;
-/// full tiles just do them a vector at a time.
-template <class Arch, class T>
-void write_back(const T* tile, T* C, std::int64_t ldc, std::int64_t m, std::int64_t n, bool add_to_c, const T* bias) {
+/// The epilogue of the last KC slice when nothing follows the product.
+struct Identity {
+  template <class B> B forward(const B& x) const { return x; }
+};
+
+/// C[0:m, 0:n] ← act(tile (+ bias) (+ C when add_to_c)), a vector of NR/2 columns at a time; an edge
+/// tile's last vector is zero-padded on load and stored partially, so every element of C goes
+/// through the same instructions wherever it lies in its tile.
+template <class Arch, class T, class Act>
+void write_tile(const T* tile, T* C, std::int64_t ldc, std::int64_t m, std::int64_t n, bool add_to_c, const T* bias,
+                const Act& act) {
   using V = simd::Batch<T, Arch>;
-  constexpr std::int64_t MR = Blocking<Arch, T>::kMR, NR = Blocking<Arch, T>::kNR, L = V::size;
-  if (m == MR && n == NR) {
-    for (std::int64_t r = 0; r < MR; ++r)
-      for (std::int64_t j = 0; j < NR; j += L) {
-        V v = V::load_unaligned(tile + r * NR + j);
-        if (bias) v = v + V::load_unaligned(bias + j);
-        if (add_to_c) v = V::load_unaligned(C + r * ldc + j) + v;
-        v.store_unaligned(C + r * ldc + j);
+  constexpr std::int64_t NR = Blocking<Arch, T>::kNR, L = V::size;
+  for (std::int64_t r = 0; r < m; ++r) {
+    T* row = C + r * ldc;
+    for (std::int64_t j = 0; j < n; j += L) {
+      const std::int64_t count = std::min(L, n - j);
+      auto load = [&](const T* p) { return count == L ? V::load_unaligned(p + j) : simd::detail::load_tail<V>(p, j, count); };
+      V v = V::load_unaligned(tile + r * NR + j);
+      if (bias) v = v + load(bias);
+      if (add_to_c) v = load(row) + v;
+      v = act.forward(v);
+      if (count == L) {
+        v.store_unaligned(row + j);
+      } else {
+        alignas(64) T lanes[L];
+        v.store_aligned(lanes);
+        std::copy(lanes, lanes + count, row + j);
       }
-    return;
-  }
-  for (std::int64_t r = 0; r < m; ++r)
-    for (std::int64_t j = 0; j < n; ++j) {
-      T v = tile[r * NR + j];
-      if (bias) v = v + bias[j];
-      if (add_to_c) v = C[r * ldc + j] + v;
-      C[r * ldc + j] = v;
     }
+  }
+}
+
+template <class Arch, class T>
+void write_back(const T* tile, T* C, std::int64_t ldc, std::int64_t m, std::int64_t n, bool add_to_c, const T* bias,
+                Activation activation) {
+  switch (activation) {
+    case Activation::none: return write_tile<Arch>(tile, C, ldc, m, n, add_to_c, bias, Identity{});
+    case Activation::relu: return write_tile<Arch>(tile, C, ldc, m, n, add_to_c, bias, Relu{});
+    case Activation::selu: return write_tile<Arch>(tile, C, ldc, m, n, add_to_c, bias, Selu{});
+  }
 }
 
 // ---- the loops ----
@@ -284,12 +304,13 @@ struct Problem {
   std::int64_t ldc;
   bool accumulate;
   const T* bias;
+  Activation activation;  ///< applied by the last KC slice's write-back
 };
 
 /// Loops 2 and 1 over one packed MC×KC block of A and KC×NC block of B.
 template <class Arch, class T>
 void macro_kernel(std::int64_t mc, std::int64_t nc, std::int64_t kc, const T* packed_a, const T* packed_b, T* C,
-                  std::int64_t ldc, bool add_to_c, const T* bias) {
+                  std::int64_t ldc, bool add_to_c, const T* bias, Activation activation) {
   constexpr std::int64_t MR = Blocking<Arch, T>::kMR, NR = Blocking<Arch, T>::kNR;
   alignas(64) T tile[MR * NR];
   for (std::int64_t jr = 0; jr < nc; jr += NR)
@@ -301,7 +322,7 @@ void macro_kernel(std::int64_t mc, std::int64_t nc, std::int64_t kc, const T* pa
         __builtin_prefetch(c + r * ldc + n - 1, 1);
       }
       micro_kernel<Arch>(kc, packed_a + ir * kc, packed_b + jr * kc, tile);
-      write_back<Arch>(tile, c, ldc, m, n, add_to_c, bias ? bias + jr : nullptr);
+      write_back<Arch>(tile, c, ldc, m, n, add_to_c, bias ? bias + jr : nullptr, activation);
     }
 }
 
@@ -316,13 +337,14 @@ void five_loops(const Problem<T>& g, std::int64_t m0, std::int64_t m1, std::int6
     const std::int64_t nc = std::min(Blk::kNC, n1 - jc);
     for (std::int64_t pc = 0; pc < g.K; pc += Blk::kKC) {
       const std::int64_t kc = std::min(Blk::kKC, g.K - pc);
-      const bool first = pc == 0;  // the bias goes in once, with the first slice
+      // The bias goes in with the first slice, the activation with the last (once C is complete).
+      const bool first = pc == 0, last = pc + kc >= g.K;
       pack_b<Arch>(kc, nc, g.B + pc * g.b_rs + jc * g.b_cs, g.b_rs, g.b_cs, packed_b);
       for (std::int64_t ic = m0; ic < m1; ic += Blk::kMC) {
         const std::int64_t mc = std::min(Blk::kMC, m1 - ic);
         pack_a<Arch>(mc, kc, g.A + ic * g.a_rs + pc * g.a_cs, g.a_rs, g.a_cs, packed_a);
         macro_kernel<Arch>(mc, nc, kc, packed_a, packed_b, g.C + ic * g.ldc + jc, g.ldc, !first || g.accumulate,
-                     first && g.bias ? g.bias + jc : nullptr);
+                           first && g.bias ? g.bias + jc : nullptr, last ? g.activation : Activation::none);
       }
     }
   }
@@ -337,18 +359,19 @@ std::int64_t strip_begin(std::int64_t t, std::int64_t strips, std::int64_t tiles
 template <class Arch, class T>
 void gemm_isa(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64_t a_row_stride,
               std::int64_t a_col_stride, const T* B, std::int64_t b_row_stride, std::int64_t b_col_stride, T* C,
-              std::int64_t ldc, bool accumulate, const T* bias) {
+              std::int64_t ldc, bool accumulate, const T* bias, Activation activation) {
   using Blk = Blocking<Arch, T>;
   if (M <= 0 || N <= 0) return;
-  if (K == 0) {  // an empty sum: C = (C +) bias
-    for (std::int64_t i = 0; i < M; ++i)
-      for (std::int64_t j = 0; j < N; ++j) {
-        const T v = bias ? bias[j] : T(0);
-        C[i * ldc + j] = accumulate ? C[i * ldc + j] + v : v;
-      }
+  if (K == 0) {  // an empty sum: C = act((C +) bias), through the write-back of a zero tile
+    alignas(64) T zero[Blk::kMR * Blk::kNR] = {};
+    for (std::int64_t i = 0; i < M; i += Blk::kMR)
+      for (std::int64_t j = 0; j < N; j += Blk::kNR)
+        write_back<Arch>(zero, C + i * ldc + j, ldc, std::min(Blk::kMR, M - i), std::min(Blk::kNR, N - j), accumulate,
+                         bias ? bias + j : nullptr, activation);
     return;
   }
-  const Problem<T> g{M, N, K, A, a_row_stride, a_col_stride, B, b_row_stride, b_col_stride, C, ldc, accumulate, bias};
+  const Problem<T> g{M, N, K, A, a_row_stride, a_col_stride, B, b_row_stride, b_col_stride, C, ldc, accumulate, bias,
+                     activation};
   const std::int64_t m_tiles = (M + Blk::kMR - 1) / Blk::kMR, n_tiles = (N + Blk::kNR - 1) / Blk::kNR;
   const std::int64_t wanted = M * N * K < kParallelMacs ? 1 : std::min<std::int64_t>(num_threads(), std::max(m_tiles, n_tiles));
   const bool split_columns = n_tiles >= kMinTilesPerStrip * wanted || n_tiles >= m_tiles;
@@ -386,9 +409,10 @@ TG_KERNEL(blocking_isa)
 template <class T>
 void gemm(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64_t a_row_stride,
           std::int64_t a_col_stride, const T* B, std::int64_t b_row_stride, std::int64_t b_col_stride, T* C,
-          std::int64_t ldc, bool accumulate, const T* bias) {
+          std::int64_t ldc, bool accumulate, const T* bias, Activation activation) {
   simd::with_isa([&]<class Arch>() {
-    gemm_isa<Arch>(M, N, K, A, a_row_stride, a_col_stride, B, b_row_stride, b_col_stride, C, ldc, accumulate, bias);
+    gemm_isa<Arch>(M, N, K, A, a_row_stride, a_col_stride, B, b_row_stride, b_col_stride, C, ldc, accumulate, bias,
+                   activation);
   });
 }
 
@@ -400,9 +424,11 @@ GemmBlocking gemm_blocking() {
 }
 
 template void gemm<float>(std::int64_t, std::int64_t, std::int64_t, const float*, std::int64_t, std::int64_t,
-                          const float*, std::int64_t, std::int64_t, float*, std::int64_t, bool, const float*);
+                          const float*, std::int64_t, std::int64_t, float*, std::int64_t, bool, const float*,
+                          Activation);
 template void gemm<double>(std::int64_t, std::int64_t, std::int64_t, const double*, std::int64_t, std::int64_t,
-                           const double*, std::int64_t, std::int64_t, double*, std::int64_t, bool, const double*);
+                           const double*, std::int64_t, std::int64_t, double*, std::int64_t, bool, const double*,
+                           Activation);
 template GemmBlocking gemm_blocking<float>();
 template GemmBlocking gemm_blocking<double>();
 #endif

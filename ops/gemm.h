@@ -8,16 +8,19 @@
 
 #include <cstdint>
 
+#include "ops/matmul.h"  // Activation
+
 namespace tg::kernels {
 
-/// C[i, j] = Σ_p A[i, p]·B[p, j] + bias[j]    for i < M, j < N (C row-major, row stride ldc)
-/// or C[i, j] += … when `accumulate`. bias (N values) may be null.
-/// Results are bit-identical whatever the number of OpenMP threads. C must not alias A, B or bias.
+/// C[i, j] = act(Σ_p A[i, p]·B[p, j] + bias[j])    for i < M, j < N (C row-major, row stride ldc)
+/// or C[i, j] = act(C[i, j] + …) when `accumulate`. bias (N values) may be null; act is applied
+/// in the write-back once the sum is complete (none by default).
+/// Results are bit-identical whatever the number of threads. C must not alias A, B or bias.
 template <class T>
 void gemm(std::int64_t M, std::int64_t N, std::int64_t K,
           const T* A, std::int64_t a_row_stride, std::int64_t a_col_stride,
           const T* B, std::int64_t b_row_stride, std::int64_t b_col_stride,
-          T* C, std::int64_t ldc, bool accumulate, const T* bias = nullptr);
+          T* C, std::int64_t ldc, bool accumulate, const T* bias = nullptr, Activation activation = Activation::none);
 
 /// Micro-tile and cache-block sizes used for T (see gemm.cpp); tests use them to pick shapes
 /// that cross every block boundary.

@@ -5,25 +5,11 @@
 //             gx += gy·(y + λ·α)      otherwise  (λ·α·exp(x) = y + λ·α)
 //   saves   : y only; the input is not kept alive.
 //   fused   : it runs on every hidden layer of a deep FNN; a composite would make 4 temporaries.
-#include "ops/constants.h"
 #include "ops/elementwise.h"
-#include "ops/unary.h"
+#include "ops/activations.h"
 
 namespace tg::kernels {
 
-struct Selu {
-  static constexpr const char* name = "selu";
-  static constexpr Saves saves = Saves::output;
-  static constexpr std::int64_t cost = 8;
-  template <class B> B forward(const B& x) const {
-    using T = typename B::value_type;
-    return xsimd::select(x > B(0), B(kSeluLambda<T>) * x, B(kSeluLambda<T> * kSeluAlpha<T>) * xsimd::expm1(x));
-  }
-  template <class B> B derivative(const B& y) const {
-    using T = typename B::value_type;
-    return xsimd::select(y > B(0), B(kSeluLambda<T>), y + B(kSeluLambda<T> * kSeluAlpha<T>));
-  }
-};
 TG_UNARY_KERNELS(Selu)
 
 }  // namespace tg::kernels

@@ -162,7 +162,9 @@ TEST_CASE("backward hooks get the gradient of the module's output and pass it th
   net[1].remove_hook(handle);
   net.zero_grad();
   loss = sum(net(x));
-  CHECK(tape().size() == 4);  // no backward_hook record once the hook is gone
+  // No backward_hook record once the hook is gone, and Linear→SELU runs fused again: linear+selu,
+  // linear, sum (Note [Fused Linear→activation in Sequential]).
+  CHECK(tape().size() == 3);
   backward(loss);
   CHECK(calls == 1);
 }
@@ -299,4 +301,39 @@ TEST_CASE("a float64 Linear built by value passes gradcheck") {
   std::vector<Tensor> inputs = net.parameters();
   inputs.push_back(test::random_tensor({5, 3}));
   test::require_gradcheck([&](const std::vector<Tensor>& in) { return net(in.back()); }, inputs);
+}
+
+TEST_CASE("Sequential runs Linear→SELU and Linear→ReLU as one fused op, with the bits of the two modules") {
+  Generator gen(21);
+  nn::Sequential model{nn::Linear(40, 33, gen), nn::SELU(), nn::Linear(33, 17, gen), nn::ReLU(), nn::Linear(17, 3, gen)};
+  const Tensor x = test::random_tensor({9, 40}, DType::float32, 22);
+  auto run = [&](bool fused) {
+    tape().clear();
+    model.zero_grad();
+    Tensor y;
+    if (fused) {
+      y = model(x);
+    } else {
+      y = x;
+      for (std::size_t i = 0; i < model.size(); ++i) y = model[i](y);  // module by module
+    }
+    std::vector<std::string> ops;
+    for (const Record& r : tape().records()) ops.push_back(r.op);
+    backward(sum(y));
+    std::vector<Tensor> out{y};
+    for (const Tensor& p : model.parameters()) out.push_back(p.grad());
+    return std::make_pair(out, ops);
+  };
+  const auto [fused, fused_ops] = run(true);
+  const auto [separate, separate_ops] = run(false);
+  CHECK(fused_ops == std::vector<std::string>{"linear+selu", "linear+relu", "linear"});
+  CHECK(separate_ops == std::vector<std::string>{"linear", "selu", "linear", "relu", "linear"});
+  CHECK(test::bit_difference(fused, separate) == "");
+  // A hook on either module keeps the pair apart, so the hook sees the pre-activation.
+  int calls = 0;
+  model[0].register_forward_hook([&](nn::Module&, const Tensor&, const Tensor&) { ++calls; });
+  const auto [hooked, hooked_ops] = run(true);
+  CHECK(calls == 1);
+  CHECK(hooked_ops == std::vector<std::string>{"linear", "selu", "linear+relu", "linear"});
+  CHECK(test::bit_difference(hooked, separate) == "");
 }
