@@ -11,7 +11,9 @@
 //             temporaries of x's size.
 //
 // It is dropout's masked affine map (dropout.cpp) with kept_gain a, kept_shift b and
-// dropped_value a·α' + b, on the same counters: d_i = uniform_at(seed, first + i) < q.
+// dropped_value a·α' + b, on the same 16-bit draws; a and b are computed from the keep probability
+// q = t/2^16 that the threshold t realises, so mean and variance are preserved for the mask
+// actually drawn (rate 0.05: q = 62259/65536 = 0.9499969…).
 #include <cmath>
 
 #include "ops/constants.h"
@@ -34,8 +36,10 @@ Tensor alpha_dropout(const Tensor& x, double rate, bool training, Generator& gen
   check(rate >= 0 && rate < 1, "alpha_dropout: rate ", rate, " is outside [0, 1)");
   check_float_tensor(x, "alpha_dropout");
   if (!training) return x;  // identity: x's own gradient path is already the right one
-  const AlphaDropoutCoefficients c = alpha_dropout_coefficients(rate);
-  return detail::masked_affine("alpha_dropout", x, 1 - rate, c.a, c.b, c.a * c.alpha_prime + c.b, gen);
+  // a and b from the keep probability the 16-bit threshold realises (Note [Sixteen-bit draws]).
+  const detail::KeepThreshold keep = detail::keep_threshold(1 - rate, "alpha_dropout");
+  const AlphaDropoutCoefficients c = alpha_dropout_coefficients(1 - keep.probability);
+  return detail::masked_affine("alpha_dropout", x, keep, c.a, c.b, c.a * c.alpha_prime + c.b, gen);
 }
 
 Tensor alpha_dropout(const Tensor& x, double rate, bool training, std::uint64_t seed) {

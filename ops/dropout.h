@@ -9,7 +9,8 @@
 
 namespace tg {
 
-/// Training: y = x·m/(1−p) with m ~ Bernoulli(1−p); gradient m/(1−p). Eval: identity.
+/// Training: y = x·m/q with m ~ Bernoulli(q), q = 1−p rounded to a multiple of 2^-16 (Note
+/// [Sixteen-bit draws]); gradient m/q. Eval: identity.
 Tensor dropout(const Tensor& x, double p, bool training, Generator& gen);
 Tensor dropout(const Tensor& x, double p, bool training, std::uint64_t seed);
 
@@ -26,10 +27,18 @@ Tensor alpha_dropout(const Tensor& x, double rate, bool training, Generator& gen
 Tensor alpha_dropout(const Tensor& x, double rate, bool training, std::uint64_t seed);
 
 namespace detail {
-/// The masked affine map both dropouts are (dropout.cpp): with d_i ~ Bernoulli(keep) from gen,
-/// y_i = d_i·kept_gain·x_i + (d_i ? kept_shift : dropped_value), recorded as `op` with
+/// A keep probability as a 16-bit threshold t (keep iff the draw < t) and the probability
+/// t/2^16 it realises (Note [Sixteen-bit draws] in tensor/random.h). Errors name `op`.
+struct KeepThreshold {
+  std::uint32_t threshold;
+  double probability;
+};
+KeepThreshold keep_threshold(double keep, const char* op);
+
+/// The masked affine map both dropouts are (dropout.cpp): with d_i ~ Bernoulli(keep.probability)
+/// from gen, y_i = d_i·kept_gain·x_i + (d_i ? kept_shift : dropped_value), recorded as `op` with
 /// gx += gy·d·kept_gain. x must be a defined float tensor.
-Tensor masked_affine(const char* op, const Tensor& x, double keep, double kept_gain, double kept_shift,
+Tensor masked_affine(const char* op, const Tensor& x, const KeepThreshold& keep, double kept_gain, double kept_shift,
                      double dropped_value, Generator& gen);
 }  // namespace detail
 

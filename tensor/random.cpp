@@ -77,10 +77,10 @@ struct Lanes16 {
 
 constexpr int kGroups = 4;
 
-// Words 0 and 1 of philox(seed, first + j) for j < L::kLanes·kGroups: kGroups independent groups
-// interleaved so that one group's multiplies run while another's wait for theirs.
+// Words 0–3 of philox(seed, first + j) for j < L::kLanes·kGroups, into w[0..3][j]: kGroups
+// independent groups interleaved so that one group's multiplies run while another's wait.
 template <class L>
-void philox_groups(std::uint64_t seed, std::uint64_t first, std::uint32_t* w0, std::uint32_t* w1) {
+void philox_groups(std::uint64_t seed, std::uint64_t first, std::uint32_t (*w)[L::kLanes * kGroups]) {
   using V = typename L::V;
   constexpr int kStep = L::kLanes * kGroups;
   auto mulhilo = [](V x, V m, V& hi, V& lo) {
@@ -116,8 +116,10 @@ void philox_groups(std::uint64_t seed, std::uint64_t first, std::uint32_t* w0, s
     }
   }
   for (int g = 0; g < kGroups; ++g) {
-    L::store(w0 + L::kLanes * g, c0[g]);
-    L::store(w1 + L::kLanes * g, c1[g]);
+    L::store(w[0] + L::kLanes * g, c0[g]);
+    L::store(w[1] + L::kLanes * g, c1[g]);
+    L::store(w[2] + L::kLanes * g, c2[g]);
+    L::store(w[3] + L::kLanes * g, c3[g]);
   }
 }
 
@@ -126,11 +128,28 @@ void philox_groups(std::uint64_t seed, std::uint64_t first, std::uint32_t* w0, s
 template <class L>
 void uniform_lanes(std::uint64_t seed, std::uint64_t first, std::int64_t n, double* out) {
   constexpr std::int64_t kStep = L::kLanes * kGroups;
-  alignas(64) std::uint32_t w0[kStep], w1[kStep];
+  alignas(64) std::uint32_t w[4][kStep];
   for (std::int64_t i = 0; i < n; i += kStep) {
-    philox_groups<L>(seed, first + static_cast<std::uint64_t>(i), w0, w1);
+    philox_groups<L>(seed, first + static_cast<std::uint64_t>(i), w);
     const std::int64_t m = std::min(kStep, n - i);
-    for (std::int64_t j = 0; j < m; ++j) out[i + j] = to_open_unit(w0[j], w1[j]);
+    for (std::int64_t j = 0; j < m; ++j) out[i + j] = to_open_unit(w[0][j], w[1][j]);
+  }
+}
+
+// The 16-bit halves of counters first, first + 1, …: out[8j + 2k + h] = half h of word k of
+// counter first + j, for j < counters (Note [Sixteen-bit draws]).
+template <class L>
+void halves_lanes(std::uint64_t seed, std::uint64_t first, std::int64_t counters, std::uint16_t* out) {
+  constexpr std::int64_t kStep = L::kLanes * kGroups;
+  alignas(64) std::uint32_t w[4][kStep];
+  for (std::int64_t i = 0; i < counters; i += kStep) {
+    philox_groups<L>(seed, first + static_cast<std::uint64_t>(i), w);
+    const std::int64_t m = std::min(kStep, counters - i);
+    for (std::int64_t j = 0; j < m; ++j)
+      for (int k = 0; k < 4; ++k) {
+        out[8 * (i + j) + 2 * k] = static_cast<std::uint16_t>(w[k][j]);
+        out[8 * (i + j) + 2 * k + 1] = static_cast<std::uint16_t>(w[k][j] >> 16);
+      }
   }
 }
 
@@ -148,6 +167,24 @@ void uniform_block(std::uint64_t seed, std::uint64_t first, std::int64_t n, doub
   for (std::int64_t i = 0; i < n; ++i) out[i] = uniform_at(seed, first + static_cast<std::uint64_t>(i));
 }
 TG_KERNEL_AS(uniform_block)
+
+template <class Arch>
+void halves_block(std::uint64_t seed, std::uint64_t first, std::int64_t counters, std::uint16_t* out) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<Arch, simd::Avx512>) return halves_lanes<Lanes16>(seed, first, counters, out);
+#endif
+#if defined(__AVX2__)
+  if constexpr (std::is_same_v<Arch, simd::Avx2>) return halves_lanes<Lanes8>(seed, first, counters, out);
+#endif
+  for (std::int64_t j = 0; j < counters; ++j) {
+    const auto w = philox(seed, first + static_cast<std::uint64_t>(j));
+    for (int k = 0; k < 4; ++k) {
+      out[8 * j + 2 * k] = static_cast<std::uint16_t>(w[k]);
+      out[8 * j + 2 * k + 1] = static_cast<std::uint16_t>(w[k] >> 16);
+    }
+  }
+}
+TG_KERNEL_AS(halves_block)
 
 }  // namespace kernels
 

@@ -40,13 +40,28 @@ double uniform_at(std::uint64_t seed, std::uint64_t counter);
 /// out[i] = uniform_at(seed, first + i) for i in [0, n): the same bits, 8 or 16 counters at a time
 /// with AVX2 or AVX-512 (Note [Philox many at a time] in random.cpp). For masks and large fills.
 void uniform_fill(std::uint64_t seed, std::uint64_t first, std::int64_t n, double* out);
-/// Uniforms per uniform_fill call in the kernels that draw masks (a stack buffer of doubles).
+/// Uniforms per uniform_fill call in kernels that draw many (a stack buffer of doubles).
 inline constexpr std::int64_t kUniformBlock = 256;
+
+// Note [Sixteen-bit draws]
+// ~~~~~~~~~~~~~~~~~~~~~~~~
+// A keep/drop decision needs far fewer than the 53 bits uniform_at spends: a dropout mask
+// compares 16 random bits with a threshold t = round(keep·2^16), and keeps with probability
+// exactly t/2^16 — the probability the layers then use for their scale (and alpha-dropout for a
+// and b). One Philox call gives four 32-bit words, so eight decisions: element i of a mask uses
+// half i mod 2 of word (i mod 8)/2 of counter first + i/8. A pure function of (seed, element
+// index), the same for every thread count and instruction set; 8× fewer Philox calls than one
+// uniform per element.
+/// out[8j + 2k + h] = bits 16h..16h+15 of word k of philox(seed, first + j), for j < counters.
+void halves_fill(std::uint64_t seed, std::uint64_t first, std::int64_t counters, std::uint16_t* out);
 namespace kernels {
 /// uniform_fill for one instruction set, for kernels that already have one (Arch is an xsimd
 /// architecture; instantiated per instruction set in random.cpp).
 template <class Arch>
 void uniform_block(std::uint64_t seed, std::uint64_t first, std::int64_t n, double* out);
+/// halves_fill for one instruction set.
+template <class Arch>
+void halves_block(std::uint64_t seed, std::uint64_t first, std::int64_t counters, std::uint16_t* out);
 }  // namespace kernels
 /// Standard normal by Box–Muller from the two uniforms of one Philox call.
 double normal_at(std::uint64_t seed, std::uint64_t counter);

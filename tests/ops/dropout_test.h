@@ -3,6 +3,8 @@
 // gradient, and the same bits with 1 and 2 threads.
 #pragma once
 
+#include <array>
+#include <cmath>
 #include <cstdint>
 #include <initializer_list>
 #include <vector>
@@ -11,6 +13,22 @@
 #include "support.h"
 
 namespace tg::test {
+
+/// Element i's 16-bit draw of a mask whose draws start at counter `first` (Note [Sixteen-bit
+/// draws] in tensor/random.h), from the scalar philox().
+inline std::uint32_t mask_draw(std::uint64_t seed, std::uint64_t first, std::uint64_t i) {
+  const std::array<std::uint32_t, 4> w = philox(seed, first + i / 8);
+  return (w[(i % 8) / 2] >> (16 * (i % 2))) & 0xFFFF;
+}
+/// The 16-bit threshold of a keep probability, and the probability it realises.
+inline std::uint32_t keep_threshold(double keep) { return static_cast<std::uint32_t>(std::lround(keep * 65536.0)); }
+inline double realised_keep(double keep) { return keep_threshold(keep) / 65536.0; }
+/// Whether element i of that mask is kept.
+inline bool mask_kept(std::uint64_t seed, std::uint64_t first, std::uint64_t i, double keep) {
+  return mask_draw(seed, first, i) < keep_threshold(keep);
+}
+/// Counters a mask of n elements takes from its generator: eight draws each.
+inline std::uint64_t mask_counters(std::int64_t n) { return (static_cast<std::uint64_t>(n) + 7) / 8; }
 
 /// In eval mode the op returns its input, draws nothing from the generator and records nothing.
 template <class Op>

@@ -15,13 +15,14 @@ const auto kAlphaDropout = [](const Tensor& x, double rate, bool training, auto&
 
 const double kAlphaPrime = -1.0507009873554804934193349852946 * 1.6732632423543772848170429916717;  // −λα
 
-// Double-precision reference, PAPER.md §1: y = a·(x·d + α'(1−d)) + b, d_i = [uniform_at(seed, i) < 1 − rate].
+// Double-precision reference, docs/paper.md §1: y = a·(x·d + α'(1−d)) + b, d_i the 16-bit mask
+// draw below round(q·2^16), and a, b from the keep probability q' that threshold realises.
 std::vector<double> alpha_dropout_reference(const Tensor& x, double rate, std::uint64_t seed) {
-  const double q = 1 - rate, a = std::pow(q + kAlphaPrime * kAlphaPrime * q * (1 - q), -0.5);
+  const double q = test::realised_keep(1 - rate), a = std::pow(q + kAlphaPrime * kAlphaPrime * q * (1 - q), -0.5);
   const double b = -a * (1 - q) * kAlphaPrime;
   std::vector<double> y = x.to_vector();
   for (std::size_t i = 0; i < y.size(); ++i) {
-    const double d = uniform_at(seed, i) < q ? 1.0 : 0.0;
+    const double d = test::mask_kept(seed, 0, i, 1 - rate) ? 1.0 : 0.0;
     y[i] = a * (y[i] * d + kAlphaPrime * (1 - d)) + b;
   }
   return y;
@@ -30,7 +31,7 @@ std::vector<double> alpha_dropout_reference(const Tensor& x, double rate, std::u
 double relative_error(double got, double expected) { return std::abs(got - expected) / std::abs(expected); }
 }  // namespace
 
-TEST_CASE("alpha_dropout_coefficients match PAPER.md's table to 1e-15") {
+TEST_CASE("alpha_dropout_coefficients match the paper's table (docs/paper.md) to 1e-15") {
   AlphaDropoutCoefficients c05 = alpha_dropout_coefficients(0.05), c10 = alpha_dropout_coefficients(0.10);
   CHECK(relative_error(c05.a, 0.9548444760050308) <= 1e-15);
   CHECK(relative_error(c05.b, 0.08393557219381026) <= 1e-15);
@@ -77,7 +78,7 @@ TEST_CASE("alpha_dropout forward matches the double reference at sizes around th
       Tensor y = alpha_dropout(x, 0.1, true, gen);
       INFO(dtype_name(dtype) << " n=" << n);
       REQUIRE(test::max_rel_diff(y, alpha_dropout_reference(x, 0.1, 17)) <= (dtype == DType::float32 ? 1e-6 : 1e-15));
-      REQUIRE(gen.offset() == static_cast<std::uint64_t>(n));
+      REQUIRE(gen.offset() == test::mask_counters(n));
     }
   }
 }
@@ -86,7 +87,7 @@ TEST_CASE("alpha_dropout keeps mean 0 and variance 1 of standard-normal input wi
   const std::int64_t n = 1000000;
   Tensor x = test::random_tensor({n}, DType::float64, 2024);
   for (double rate : {0.05, 0.10}) {
-    AlphaDropoutCoefficients c = alpha_dropout_coefficients(rate);
+    AlphaDropoutCoefficients c = alpha_dropout_coefficients(1 - test::realised_keep(1 - rate));
     std::vector<double> y = alpha_dropout(x, rate, true, std::uint64_t{77}).to_vector();
     double sum = 0;
     std::int64_t dropped = 0;
@@ -128,12 +129,12 @@ TEST_CASE("alpha_dropout gradient matches finite differences") {
 
 TEST_CASE("alpha_dropout gradient is a·d") {
   const double rate = 0.3;
-  AlphaDropoutCoefficients c = alpha_dropout_coefficients(rate);
+  AlphaDropoutCoefficients c = alpha_dropout_coefficients(1 - test::realised_keep(1 - rate));
   Tensor x = test::random_tensor({64});
   x.requires_grad(true);
   backward(alpha_dropout(x, rate, true, std::uint64_t{2}), ones({64}, DType::float64));
   std::vector<double> g = x.grad().to_vector();
-  for (std::size_t i = 0; i < g.size(); ++i) REQUIRE(g[i] == (uniform_at(2, i) < 1 - rate ? c.a : 0.0));
+  for (std::size_t i = 0; i < g.size(); ++i) REQUIRE(g[i] == (test::mask_kept(2, 0, i, 1 - rate) ? c.a : 0.0));
 }
 
 TEST_CASE("alpha_dropout rejects a rate outside [0, 1) and integer tensors, naming the op") {

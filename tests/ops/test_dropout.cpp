@@ -12,10 +12,12 @@ namespace {
 // dropout as the shared checks of dropout_test.h call it, with a generator or a seed.
 const auto kDropout = [](const Tensor& x, double p, bool training, auto&& gen) { return dropout(x, p, training, gen); };
 
-// Double-precision reference: element i is kept when uniform_at(seed, first + i) < 1 − p.
+// Double-precision reference: element i is kept when its 16-bit draw is below round((1 − p)·2^16),
+// and scaled by 1/q for the keep probability q that threshold realises.
 std::vector<double> dropout_reference(const Tensor& x, double p, std::uint64_t seed, std::uint64_t first = 0) {
   std::vector<double> y = x.to_vector();
-  for (std::size_t i = 0; i < y.size(); ++i) y[i] = uniform_at(seed, first + i) < 1 - p ? y[i] / (1 - p) : 0.0;
+  const double q = test::realised_keep(1 - p);
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = test::mask_kept(seed, first, i, 1 - p) ? y[i] / q : 0.0;
   return y;
 }
 }  // namespace
@@ -28,18 +30,23 @@ TEST_CASE("dropout forward matches the double reference at sizes around the SIMD
       Tensor y = dropout(x, 0.3, true, gen);
       INFO(dtype_name(dtype) << " n=" << n);
       REQUIRE(test::max_rel_diff(y, dropout_reference(x, 0.3, 17, 5)) <= (dtype == DType::float32 ? 1e-6 : 1e-15));
-      REQUIRE(gen.offset() == 5 + static_cast<std::uint64_t>(n));
+      REQUIRE(gen.offset() == 5 + test::mask_counters(n));
     }
   }
 }
 
-TEST_CASE("dropout's mask is bernoulli(1 - p) from the same generator state") {
-  const double p = 0.25;
-  Generator g1(9, 100), g2(9, 100);
-  Tensor y = dropout(ones({4097}, DType::float64), p, true, g1);
-  std::vector<double> mask = bernoulli({4097}, 1 - p, g2, DType::float64).to_vector(), got = y.to_vector();
-  for (std::size_t i = 0; i < mask.size(); ++i) REQUIRE(got[i] == mask[i] / (1 - p));
-  CHECK(g1.offset() == g2.offset());
+TEST_CASE("dropout's mask is the 16-bit draws of its counters, eight per Philox call") {
+  const double p = 0.25;  // 1 − p = 0.75 is a multiple of 2^-16: the scale is exactly 4/3
+  Generator gen(9, 100);
+  const std::int64_t n = 40961;  // several mask blocks and parallel chunks, ending mid-counter
+  std::vector<double> got = dropout(ones({n}, DType::float64), p, true, gen).to_vector();
+  for (std::int64_t i = 0; i < n; ++i) REQUIRE(got[i] == (test::mask_kept(9, 100, i, 1 - p) ? 1 / 0.75 : 0.0));
+  CHECK(gen.offset() == 100 + test::mask_counters(n));
+  // A keep probability that 2^-16 steps cannot hit exactly is realised as t/2^16, and the scale
+  // is the inverse of that: the mean is kept for the mask actually drawn.
+  CHECK(test::realised_keep(0.9) == 58982.0 / 65536.0);
+  const std::vector<double> y = dropout(ones({64}, DType::float64), 0.1, true, std::uint64_t{3}).to_vector();
+  for (double v : y) CHECK((v == 0 || v == 65536.0 / 58982.0));
 }
 
 TEST_CASE("dropout keeps the mean and drops a fraction p of the elements") {
@@ -78,7 +85,7 @@ TEST_CASE("dropout gradient matches finite differences") {
   test::require_dropout_gradcheck(kDropout, {0.2, 0.5});
 }
 
-TEST_CASE("dropout gradient is the scaled mask m / (1 - p) and accumulates") {
+TEST_CASE("dropout gradient is the scaled mask m / q and accumulates") {
   const double p = 0.4;
   Tensor x = test::random_tensor({2, 50});
   x.requires_grad(true);
@@ -97,4 +104,6 @@ TEST_CASE("dropout rejects p outside [0, 1) and integer tensors, naming the op")
   REQUIRE_THROWS_AS(dropout(x, std::numeric_limits<double>::quiet_NaN(), true, std::uint64_t{1}), Error);
   REQUIRE_THROWS_WITH(dropout(labels({1, 2}), 0.5, true, std::uint64_t{1}),
                       Catch::Contains("dropout") && Catch::Contains("[2] int64"));
+  REQUIRE_THROWS_WITH(dropout(x, 1 - 1e-6, true, std::uint64_t{1}),
+                      Catch::StartsWith("dropout") && Catch::Contains("2^-17"));
 }
