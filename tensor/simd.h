@@ -147,6 +147,28 @@ void map(std::int64_t n, F&& f, T* out, const Sources&... in) {
   }
 }
 
+/// The same with two outputs: (out0[i], out1[i]) = f(in[i]...), f returning a std::pair of
+/// batches — for updates that write two arrays in one pass (SGD's parameter and momentum buffer).
+template <class Arch, class F, class T, class... Sources>
+void map2(std::int64_t n, F&& f, T* out0, T* out1, const Sources&... in) {
+  using B = Batch<T, Arch>;
+  constexpr std::int64_t W = B::size;
+  std::int64_t i = 0;
+  for (; i + W <= n; i += W) {
+    const auto [a, b] = f(detail::load<B>(in, i)...);
+    a.store_unaligned(out0 + i);
+    b.store_unaligned(out1 + i);
+  }
+  if (i < n) {
+    alignas(64) T lanes0[W], lanes1[W];
+    const auto [a, b] = f(detail::load_tail<B>(in, i, n - i)...);
+    a.store_aligned(lanes0);
+    b.store_aligned(lanes1);
+    std::copy(lanes0, lanes0 + (n - i), out0 + i);
+    std::copy(lanes1, lanes1 + (n - i), out1 + i);
+  }
+}
+
 /// Σ f(in[i]...) over i < n, in T: full batches into one batch accumulator, then the tail (f on a
 /// zero-padded batch, with the padding lanes zeroed after f), then one horizontal sum. An order
 /// fixed by n alone.
