@@ -76,6 +76,13 @@ Tensor grad_of(const Tensor& x) {
   return Tensor(impl.grad);
 }
 
+Tensor grad_slot(const Tensor& x, bool& fresh) {
+  TensorImpl& impl = *x.impl();
+  fresh = !impl.grad;
+  if (fresh) impl.grad = empty(x.shape(), x.dtype()).impl_ptr();
+  return Tensor(impl.grad);
+}
+
 void accumulate_grad(const Tensor& x, const Tensor& g, const char* op) {
   if (!(g.shape() == x.shape() && g.dtype() == x.dtype()))
     throw Error(cat(op, ": gradient is ", describe(g), " but its tensor is ", describe(x)));

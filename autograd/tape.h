@@ -198,6 +198,11 @@ void record(const char* op, std::span<const Tensor> inputs, const Tensor& output
 
 /// The gradient slot of x, created zero-filled on first use. Backward kernels add into it.
 Tensor grad_of(const Tensor& x);
+/// The gradient slot of x for a kernel that can overwrite as well as add: when x has no gradient
+/// yet, a new *uninitialised* slot and fresh = true — the caller must then write every element
+/// before anything reads it (a GEMM with accumulate = false, say) — else the slot and fresh =
+/// false. It saves grad_of's zero fill (and a pass over memory) for the first contribution.
+Tensor grad_slot(const Tensor& x, bool& fresh);
 
 /// grad(x) += g. The one place where a gradient's shape and dtype are checked against its
 /// tensor; `op` names the record whose backward produced g.

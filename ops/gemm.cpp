@@ -196,6 +196,11 @@ void pack_a(std::int64_t mc, std::int64_t kc, const T* A, std::int64_t rs, std::
   for (std::int64_t i = 0; i < mc; i += MR, out += MR * kc) {
     const std::int64_t rows = std::min(MR, mc - i);
     const T* a = A + i * rs;
+    if (rows == MR && rs == 1) {  // A transposed (a weight gradient's gyᵀ): MR adjacent values per k
+      for (std::int64_t p = 0; p < kc; ++p)
+        for (std::int64_t r = 0; r < MR; ++r) out[p * MR + r] = a[r + p * cs];
+      continue;
+    }
     const std::int64_t done = rows == MR && cs == 1 ? pack_a_rows_by_8<Arch>(kc, a, rs, out) : 0;
     for (std::int64_t p = done; p < kc; ++p) {
       for (std::int64_t r = 0; r < rows; ++r) out[p * MR + r] = a[r * rs + p * cs];

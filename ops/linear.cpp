@@ -23,34 +23,41 @@ namespace {
 // gx += g·W, gW += gᵀ·x, gb += Σ_n g[n, :] — the backward of y = x·Wᵀ + b, given g = ∂L/∂y.
 void linear_backward(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& g_tensor) {
   const std::int64_t batch = x.size(0), in_features = x.size(1), out_features = weight.size(0);
+  // A first contribution is written, not added to a zero-filled slot (grad_slot).
+  bool fresh = false;
   dispatch(x.dtype(), "linear", [&]<class T>() {
     const T* g = g_tensor.data<T>();
-    if (x.requires_grad())  // gx += gy·W
-      kernels::gemm<T>(batch, in_features, out_features, g, out_features, 1, weight.data<T>(), in_features, 1,
-                       grad_of(x).data<T>(), in_features, /*accumulate=*/true);
-    if (weight.requires_grad())  // gW += gyᵀ·x
-      kernels::gemm<T>(out_features, in_features, batch, g, 1, out_features, x.data<T>(), in_features, 1,
-                       grad_of(weight).data<T>(), in_features, /*accumulate=*/true);
+    if (x.requires_grad()) {  // gx += gy·W
+      T* gx = grad_slot(x, fresh).data<T>();
+      kernels::gemm<T>(batch, in_features, out_features, g, out_features, 1, weight.data<T>(), in_features, 1, gx,
+                       in_features, /*accumulate=*/!fresh);
+    }
+    if (weight.requires_grad()) {  // gW += gyᵀ·x
+      T* gw = grad_slot(weight, fresh).data<T>();
+      kernels::gemm<T>(out_features, in_features, batch, g, 1, out_features, x.data<T>(), in_features, 1, gw,
+                       in_features, /*accumulate=*/!fresh);
+    }
     if (bias.defined() && bias.requires_grad()) {  // gb += Σ_n gy[n, :], the engine's column sum
-      T* gb = grad_of(bias).data<T>();
+      T* gb = grad_slot(bias, fresh).data<T>();
       simd::with_isa([&]<class Arch>() {
         parallel_for(out_features, [&](std::int64_t begin, std::int64_t end) {
-          kernels::sum_columns<Arch>(g + begin, batch, out_features, end - begin, 1.0, gb + begin, /*accumulate=*/true);
+          kernels::sum_columns<Arch>(g + begin, batch, out_features, end - begin, 1.0, gb + begin, /*accumulate=*/!fresh);
         }, batch);
       });
     }
   });
 }
 
-// ∂L/∂z = gy · act'(y) for y = act(z), as a new tensor (the activation's own backward kernel on a
-// zero gradient).
+// ∂L/∂z = gy · act'(y) for y = act(z), as a new tensor: the activation's own backward kernel,
+// writing instead of adding.
 template <class Act>
 Tensor through_activation(const Tensor& y, const Tensor& gy) {
-  Tensor gz = zeros_like(y);
+  Tensor gz = empty_like(y);
   dispatch(y.dtype(), Act::name, [&]<class T>() {
     simd::with_isa([&]<class Arch>() {
       parallel_for(y.numel(), [&](std::int64_t b, std::int64_t e) {
-        kernels::unary_backward<Arch>(Act{}, y.data<T>() + b, gy.data<T>() + b, gz.data<T>() + b, e - b);
+        kernels::unary_backward<Arch>(Act{}, y.data<T>() + b, gy.data<T>() + b, gz.data<T>() + b, e - b,
+                                      /*accumulate=*/false);
       }, Act::cost);
     });
   });

@@ -39,11 +39,13 @@ void unary_forward(const Op& op, const T* x, T* y, std::int64_t n) {
   simd::map<Arch>(n, [&](const auto& v) { return op.forward(v); }, y, x);
 }
 
-/// gx[i] += gy[i] · op.derivative(saved[i]) for i < n.
+/// gx[i] += gy[i] · op.derivative(saved[i]) for i < n — or, when !accumulate, gx[i] = the same
+/// fused multiply-add onto 0 (for a fresh slot: grad_slot in autograd/tape.h).
 template <class Arch, class Op, class T>
-void unary_backward(const Op& op, const T* saved, const T* gy, T* gx, std::int64_t n) {
-  simd::map<Arch>(n, [&](const auto& s, const auto& g, const auto& acc) { return xsimd::fma(g, op.derivative(s), acc); },
-                  gx, saved, gy, gx);
+void unary_backward(const Op& op, const T* saved, const T* gy, T* gx, std::int64_t n, bool accumulate) {
+  auto step = [&](const auto& s, const auto& g, const auto& acc) { return xsimd::fma(g, op.derivative(s), acc); };
+  if (accumulate) simd::map<Arch>(n, step, gx, saved, gy, gx);
+  else simd::map<Arch>(n, step, gx, saved, gy, simd::Repeat<T>{T(0)});
 }
 
 }  // namespace kernels
@@ -67,11 +69,12 @@ Tensor unary_op(const Tensor& x, const Op& op) {
   const Tensor& saved = Op::saves == Saves::output ? y : x;
   record(Op::name, {x}, y, {saved}, [x, op](const Tensor& gy, const Tensor& y) {
     const Tensor& s = Op::saves == Saves::output ? y : x;
-    const Tensor gx = grad_of(x);
+    bool fresh = false;
+    const Tensor gx = grad_slot(x, fresh);  // a first contribution is written, not added to zeros
     dispatch(x.dtype(), Op::name, [&]<class T>() {
       simd::with_isa([&]<class Arch>() {
         parallel_for(x.numel(), [&](std::int64_t b, std::int64_t e) {
-          kernels::unary_backward<Arch>(op, s.data<T>() + b, gy.data<T>() + b, gx.data<T>() + b, e - b);
+          kernels::unary_backward<Arch>(op, s.data<T>() + b, gy.data<T>() + b, gx.data<T>() + b, e - b, !fresh);
         }, Op::cost);
       });
     });
