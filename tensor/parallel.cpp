@@ -1,5 +1,16 @@
 // The worker pool of Note [The worker pool] in parallel.h.
 //
+// Note [When a worker lags]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~
+// A worker can still be descheduled in the middle of a task it claimed — another process wants
+// its core — and the caller then waits for that one task. So the caller times itself: if it waits
+// for the others longer than it worked (and longer than kLagFloor), the pool is lagging, and the
+// next `backoff_` jobs run on the caller alone; the backoff doubles while lags repeat (up to
+// kMaxBackoff jobs) and is reset by a job that does not lag. On a quiet machine the caller and
+// the workers finish within a few microseconds of each other and nothing changes; on a machine
+// with a core taken, small ops stop paying a scheduler time slice each. Which thread runs a task
+// never changes its result, so none of this affects a single bit.
+//
 // One job at a time. The job's tasks are claimed through one 64-bit word, `claim_`: the job's
 // number, its task count and the next unclaimed task, packed so that a worker that wakes late —
 // after its job has finished and maybe another has begun — can never claim a task of the wrong
@@ -28,6 +39,9 @@ std::int64_t next_of(std::uint64_t c) { return static_cast<std::int64_t>(c & kNe
 
 /// How long an idle worker spins before it sleeps, and the caller before it yields.
 constexpr auto kSpin = std::chrono::microseconds(20);
+/// Note [When a worker lags]: a wait shorter than this is never a lag; the most jobs run serially.
+constexpr auto kLagFloor = std::chrono::microseconds(50);
+constexpr std::int64_t kMaxBackoff = 1024;
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -46,9 +60,15 @@ class Pool {
     for (std::thread& w : workers_) w.join();
   }
 
-  /// False when another caller's job is running: then run serially.
+  /// False when another caller's job is running, or while the pool backs off after a lag (Note
+  /// [When a worker lags]): then run serially.
   bool run(std::int64_t tasks, TaskRef task, int threads) {
     if (busy_.test_and_set(std::memory_order_acquire)) return false;
+    if (serial_jobs_left_ > 0) {
+      --serial_jobs_left_;
+      busy_.clear(std::memory_order_release);
+      return false;
+    }
     grow(threads - 1);
     task_ = &task;
     participants_.store(threads - 1, std::memory_order_relaxed);
@@ -58,12 +78,23 @@ class Pool {
                  std::memory_order_release);
     wake_.fetch_add(1, std::memory_order_release);
     wake_.notify_all();
+    const auto start = std::chrono::steady_clock::now();
     work(job_);
     // Wait for tasks other threads have claimed; none are unclaimed now.
-    const auto spin_until = std::chrono::steady_clock::now() + kSpin;
+    const auto worked = std::chrono::steady_clock::now();
+    const auto spin_until = worked + kSpin;
+    auto now = worked;
     while (done_.load(std::memory_order_acquire) < tasks) {
-      if (std::chrono::steady_clock::now() < spin_until) cpu_relax();
+      if (now < spin_until) cpu_relax();
       else std::this_thread::yield();
+      now = std::chrono::steady_clock::now();
+    }
+    const auto waited = now - worked;
+    if (waited > kLagFloor && waited > worked - start) {
+      backoff_ = std::min(kMaxBackoff, std::max<std::int64_t>(1, 2 * backoff_));
+      serial_jobs_left_ = backoff_;
+    } else {
+      backoff_ = 0;
     }
     busy_.clear(std::memory_order_release);
     return true;
@@ -112,6 +143,7 @@ class Pool {
   std::atomic<bool> stop_{false};
   const TaskRef* task_ = nullptr;
   std::uint64_t job_ = 0;
+  std::int64_t backoff_ = 0, serial_jobs_left_ = 0;  // Note [When a worker lags]; under busy_
 };
 
 // The pool lives until the process ends; a forked child (whose copy has no threads) starts afresh.
