@@ -28,6 +28,7 @@ Tensor elu(const Tensor& x, double alpha = 1.0); ///< x if x > 0 else α(eˣ −
 Tensor selu(const Tensor& x);
 Tensor erf(const Tensor& x);                     ///< erf x; d/dx = 2/√π·e^(−x²); saves x
 Tensor erfc(const Tensor& x);                    ///< 1 − erf x; saves x
+Tensor softplus(const Tensor& x);                ///< log(1 + eˣ); saves x
 
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
