@@ -19,6 +19,7 @@
 // same sequence of additions for any thread count.
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "autograd/tape.h"
 #include "ops/norm.h"
@@ -39,13 +40,14 @@ void batch_norm_statistics(const T* x, std::int64_t rows, std::int64_t stride, s
   const B n(static_cast<T>(rows)), e(eps);
   reduce_columns<Arch, T>(
       rows, width, B(T(0)), [&](const B& acc, std::int64_t r, const auto& c) { return acc + c.load(x + r * stride); },
-      [&](const auto& c, const B& acc) { c.store(mean, acc / n); });
+      std::plus<>(), [&](const auto& c, const B& acc) { c.store(mean, acc / n); });
   reduce_columns<Arch, T>(
       rows, width, B(T(0)),
       [&](const B& acc, std::int64_t r, const auto& c) {
         const B d = c.load(x + r * stride) - c.load(mean);
         return xsimd::fma(d, d, acc);
       },
+      std::plus<>(),
       [&](const auto& c, const B& acc) {
         const B v = acc / n;
         c.store(var, v);
@@ -94,6 +96,7 @@ void batch_norm_backward(const BatchNormBackward<T>& p, T* scratch) {
         const B g = c.load(p.gy + r * p.stride), xhat = (c.load(p.x + r * p.stride) - c.load(p.mean)) * c.load(p.inv_std);
         return Sums{acc.gy + g, xsimd::fma(g, xhat, acc.gy_xhat)};
       },
+      [](const Sums& a, const Sums& b) { return Sums{a.gy + b.gy, a.gy_xhat + b.gy_xhat}; },
       [&](const auto& c, const Sums& acc) {
         if (p.gweight) c.store(p.gweight, c.load(p.gweight) + acc.gy_xhat);
         if (p.gbias) c.store(p.gbias, c.load(p.gbias) + acc.gy);

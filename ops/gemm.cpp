@@ -253,6 +253,59 @@ void micro_kernel(std::int64_t kc, const T* a, const T* b, T* tile) {
   }
 }
 
+/// The micro-kernel over a KC slice whose k-steps are cut into segments of `segment`: each
+/// segment's product from zero in the accumulator registers, the segment products combined as
+/// the fixed tree of Note [Batch sums in a fixed tree] (tensor/parallel.h) — a stack of partial
+/// tiles in L1, merged into the registers of the newest. For a weight gradient gyᵀ·x, whose k is
+/// the batch.
+template <class Arch, class T>
+void micro_kernel_tree(std::int64_t kc, std::int64_t segment, const T* a, const T* b, T* tile) {
+  using V = simd::Batch<T, Arch>;
+  constexpr std::int64_t MR = Blocking<Arch, T>::kMR, NR = Blocking<Arch, T>::kNR, L = V::size;
+  alignas(64) T stack[kMaxTreeLevels][MR * NR];
+  int level[kMaxTreeLevels], top = 0;
+  V c0[MR], c1[MR];
+  auto add_from = [&](const T* partial) {  // c = partial + c: the earlier sum on the left
+    for (std::int64_t r = 0; r < MR; ++r) {
+      c0[r] = V::load_aligned(partial + r * NR) + c0[r];
+      c1[r] = V::load_aligned(partial + r * NR + L) + c1[r];
+    }
+  };
+  auto store_to = [&](T* out) {
+    for (std::int64_t r = 0; r < MR; ++r) {
+      c0[r].store_aligned(out + r * NR);
+      c1[r].store_aligned(out + r * NR + L);
+    }
+  };
+  for (std::int64_t s = 0; s < kc; s += segment) {
+    for (std::int64_t r = 0; r < MR; ++r) c0[r] = c1[r] = V(T(0));
+    const std::int64_t end = std::min(kc, s + segment);
+    const T *ap = a + s * MR, *bp = b + s * NR;
+    for (std::int64_t p = s; p < end; ++p, ap += MR, bp += NR) {
+      const V b0 = V::load_unaligned(bp), b1 = V::load_unaligned(bp + L);
+      for (std::int64_t r = 0; r < MR; ++r) {
+        const V ar(ap[r]);
+        c0[r] = xsimd::fma(ar, b0, c0[r]);
+        c1[r] = xsimd::fma(ar, b1, c1[r]);
+      }
+    }
+    int lv = 0;
+    while (top > 0 && level[top - 1] == lv) add_from(stack[--top]), ++lv;
+    if (end == kc) break;  // the last segment's sum stays in the registers
+    if (top == kMaxTreeLevels) {  // deeper than the stack (TreeSum does the same): fold into the last slot
+      add_from(stack[--top]);
+      lv = level[top];
+    }
+    store_to(stack[top]);
+    level[top++] = lv;
+  }
+  while (top > 0) add_from(stack[--top]);  // what remains, folded from the right
+  for (std::int64_t r = 0; r < MR; ++r) {
+    c0[r].store_unaligned(tile + r * NR);
+    c1[r].store_unaligned(tile + r * NR + L);
+  }
+}
+
 /// The epilogue of the last KC slice when nothing follows the product.
 struct Identity {
   template <class B> B forward(const B& x) const { return x; }
@@ -310,12 +363,13 @@ struct Problem {
   bool accumulate;
   const T* bias;
   Activation activation;  ///< applied by the last KC slice's write-back
+  std::int64_t k_segment;  ///< > 0: each KC slice sums its k as a tree of segments (micro_kernel_tree)
 };
 
 /// Loops 2 and 1 over one packed MC×KC block of A and KC×NC block of B.
 template <class Arch, class T>
 void macro_kernel(std::int64_t mc, std::int64_t nc, std::int64_t kc, const T* packed_a, const T* packed_b, T* C,
-                  std::int64_t ldc, bool add_to_c, const T* bias, Activation activation) {
+                  std::int64_t ldc, bool add_to_c, const T* bias, Activation activation, std::int64_t k_segment) {
   constexpr std::int64_t MR = Blocking<Arch, T>::kMR, NR = Blocking<Arch, T>::kNR;
   alignas(64) T tile[MR * NR];
   for (std::int64_t jr = 0; jr < nc; jr += NR)
@@ -326,7 +380,8 @@ void macro_kernel(std::int64_t mc, std::int64_t nc, std::int64_t kc, const T* pa
         __builtin_prefetch(c + r * ldc, 1);
         __builtin_prefetch(c + r * ldc + n - 1, 1);
       }
-      micro_kernel<Arch>(kc, packed_a + ir * kc, packed_b + jr * kc, tile);
+      if (k_segment > 0 && k_segment < kc) micro_kernel_tree<Arch>(kc, k_segment, packed_a + ir * kc, packed_b + jr * kc, tile);
+      else micro_kernel<Arch>(kc, packed_a + ir * kc, packed_b + jr * kc, tile);
       write_back<Arch>(tile, c, ldc, m, n, add_to_c, bias ? bias + jr : nullptr, activation);
     }
 }
@@ -349,7 +404,7 @@ void five_loops(const Problem<T>& g, std::int64_t m0, std::int64_t m1, std::int6
         const std::int64_t mc = std::min(Blk::kMC, m1 - ic);
         pack_a<Arch>(mc, kc, g.A + ic * g.a_rs + pc * g.a_cs, g.a_rs, g.a_cs, packed_a);
         macro_kernel<Arch>(mc, nc, kc, packed_a, packed_b, g.C + ic * g.ldc + jc, g.ldc, !first || g.accumulate,
-                           first && g.bias ? g.bias + jc : nullptr, last ? g.activation : Activation::none);
+                           first && g.bias ? g.bias + jc : nullptr, last ? g.activation : Activation::none, g.k_segment);
       }
     }
   }
@@ -364,7 +419,7 @@ std::int64_t strip_begin(std::int64_t t, std::int64_t strips, std::int64_t tiles
 template <class Arch, class T>
 void gemm_isa(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64_t a_row_stride,
               std::int64_t a_col_stride, const T* B, std::int64_t b_row_stride, std::int64_t b_col_stride, T* C,
-              std::int64_t ldc, bool accumulate, const T* bias, Activation activation) {
+              std::int64_t ldc, bool accumulate, const T* bias, Activation activation, std::int64_t k_segment) {
   using Blk = Blocking<Arch, T>;
   if (M <= 0 || N <= 0) return;
   if (K == 0) {  // an empty sum: C = act((C +) bias), through the write-back of a zero tile
@@ -376,7 +431,7 @@ void gemm_isa(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::i
     return;
   }
   const Problem<T> g{M, N, K, A, a_row_stride, a_col_stride, B, b_row_stride, b_col_stride, C, ldc, accumulate, bias,
-                     activation};
+                     activation, k_segment};
   const std::int64_t m_tiles = (M + Blk::kMR - 1) / Blk::kMR, n_tiles = (N + Blk::kNR - 1) / Blk::kNR;
   const std::int64_t wanted = M * N * K < kParallelMacs ? 1 : std::min<std::int64_t>(num_threads(), std::max(m_tiles, n_tiles));
   const bool split_columns = n_tiles >= kMinTilesPerStrip * wanted || n_tiles >= m_tiles;
@@ -414,10 +469,10 @@ TG_KERNEL(blocking_isa)
 template <class T>
 void gemm(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64_t a_row_stride,
           std::int64_t a_col_stride, const T* B, std::int64_t b_row_stride, std::int64_t b_col_stride, T* C,
-          std::int64_t ldc, bool accumulate, const T* bias, Activation activation) {
+          std::int64_t ldc, bool accumulate, const T* bias, Activation activation, std::int64_t k_segment) {
   simd::with_isa([&]<class Arch>() {
     gemm_isa<Arch>(M, N, K, A, a_row_stride, a_col_stride, B, b_row_stride, b_col_stride, C, ldc, accumulate, bias,
-                   activation);
+                   activation, k_segment);
   });
 }
 
@@ -430,10 +485,10 @@ GemmBlocking gemm_blocking() {
 
 template void gemm<float>(std::int64_t, std::int64_t, std::int64_t, const float*, std::int64_t, std::int64_t,
                           const float*, std::int64_t, std::int64_t, float*, std::int64_t, bool, const float*,
-                          Activation);
+                          Activation, std::int64_t);
 template void gemm<double>(std::int64_t, std::int64_t, std::int64_t, const double*, std::int64_t, std::int64_t,
                            const double*, std::int64_t, std::int64_t, double*, std::int64_t, bool, const double*,
-                           Activation);
+                           Activation, std::int64_t);
 template GemmBlocking gemm_blocking<float>();
 template GemmBlocking gemm_blocking<double>();
 #endif

@@ -15,12 +15,16 @@ namespace tg::kernels {
 /// C[i, j] = act(Σ_p A[i, p]·B[p, j] + bias[j])    for i < M, j < N (C row-major, row stride ldc)
 /// or C[i, j] = act(C[i, j] + …) when `accumulate`. bias (N values) may be null; act is applied
 /// in the write-back once the sum is complete (none by default).
+/// With k_segment > 0, the sum over k inside each KC slice of k-steps is the fixed tree over
+/// segments of k_segment (Note [Batch sums in a fixed tree] in tensor/parallel.h): for products
+/// whose k is the batch (a weight gradient). Otherwise one chain of multiply-adds over k.
 /// Results are bit-identical whatever the number of threads. C must not alias A, B or bias.
 template <class T>
 void gemm(std::int64_t M, std::int64_t N, std::int64_t K,
           const T* A, std::int64_t a_row_stride, std::int64_t a_col_stride,
           const T* B, std::int64_t b_row_stride, std::int64_t b_col_stride,
-          T* C, std::int64_t ldc, bool accumulate, const T* bias = nullptr, Activation activation = Activation::none);
+          T* C, std::int64_t ldc, bool accumulate, const T* bias = nullptr, Activation activation = Activation::none,
+          std::int64_t k_segment = 0);
 
 /// Micro-tile and cache-block sizes used for T (see gemm.cpp); tests use them to pick shapes
 /// that cross every block boundary.

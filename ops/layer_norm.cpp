@@ -75,6 +75,7 @@ void layer_norm_backward_affine(const T* x, const T* gy, const T* mean, const T*
         const B g = c.load(gy + r * stride);
         return Sums{acc.gy + g, xsimd::fma(g, (c.load(x + r * stride) - B(mean[r])) * B(inv_std[r]), acc.gy_xhat)};
       },
+      [](const Sums& a, const Sums& b) { return Sums{a.gy + b.gy, a.gy_xhat + b.gy_xhat}; },
       [&](const auto& c, const Sums& acc) {
         if (gweight) c.store(gweight, c.load(gweight) + acc.gy_xhat);
         if (gbias) c.store(gbias, c.load(gbias) + acc.gy);

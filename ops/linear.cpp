@@ -1,7 +1,9 @@
 // linear: y = x·Wᵀ + b, for x [batch, in_features], W [out_features, in_features], b [out_features].
 //   forward : y[n, o] = Σ_i x[n, i]·W[o, i] + b[o]     one GEMM, Wᵀ read through strides
 //   backward: gx += gy·W                                [batch, out]·[out, in]
-//             gW += gyᵀ·x                               [out, batch]·[batch, in], gyᵀ through strides
+//             gW += gyᵀ·x                               [out, batch]·[batch, in], gyᵀ through strides, the
+//                                                       batch summed as a fixed tree (Note [Batch sums
+//                                                       in a fixed tree] in tensor/parallel.h)
 //             gb += Σ_n gy[n, :]                        column sums, rows added in order (sum_columns)
 //   saves   : nothing beyond its inputs (x for gW, W for gx); with a fused activation also y, for
 //             ∂L/∂z = gy·act'(y) before the three products above.
@@ -35,7 +37,7 @@ void linear_backward(const Tensor& x, const Tensor& weight, const Tensor& bias, 
     if (weight.requires_grad()) {  // gW += gyᵀ·x
       T* gw = grad_slot(weight, fresh).data<T>();
       kernels::gemm<T>(out_features, in_features, batch, g, 1, out_features, x.data<T>(), in_features, 1, gw,
-                       in_features, /*accumulate=*/!fresh);
+                       in_features, /*accumulate=*/!fresh, nullptr, Activation::none, kBatchSegment);
     }
     if (bias.defined() && bias.requires_grad()) {  // gb += Σ_n gy[n, :], the engine's column sum
       T* gb = grad_slot(bias, fresh).data<T>();

@@ -1,7 +1,8 @@
 // matmul: y = op(a)·op(b), where op(a) is a or aᵀ (likewise b), read through strides — no copy.
 //   forward : y[i, j] = Σ_p op(a)[i, p]·op(b)[p, j]           y is [M, N], the inner extent is K
 //   backward: g op(a) += gy·op(b)ᵀ    stored as ga += gy·op(b)ᵀ, or ga += op(b)·gyᵀ when a is transposed
-//             g op(b) += op(a)ᵀ·gy    stored as gb += op(a)ᵀ·gy, or gb += gyᵀ·op(a) when b is transposed
+//             g op(b) += op(a)ᵀ·gy    stored as gb += op(a)ᵀ·gy, or gb += gyᵀ·op(a) when b is transposed;
+//                                     its inner dimension, the rows of a, summed as a fixed tree
 //   saves   : nothing beyond its inputs a and b.
 // Each product is one kernels::gemm call that adds straight into the gradient buffer: no
 // temporaries and no transposed copies.
@@ -10,6 +11,7 @@
 #include "autograd/tape.h"
 #include "ops/gemm.h"
 #include "ops/matmul.h"
+#include "tensor/parallel.h"
 
 namespace tg {
 namespace {
@@ -31,11 +33,13 @@ Strided<T> strided(const Tensor& x, bool transposed) {
 
 /// out += a·b, where out is row-major [a.rows, b.cols] — or, when out_transposed, out holds the
 /// transpose [b.cols, a.rows] and gets (a·b)ᵀ = bᵀ·aᵀ.
+/// k_segment > 0 sums the inner dimension as a fixed tree (kernels::gemm): for b's gradient, whose
+/// inner dimension is the rows of a — the batch, when a is one.
 template <class T>
-void add_product(Strided<T> a, Strided<T> b, T* out, bool out_transposed) {
-  if (out_transposed) return add_product(b.t(), a.t(), out, false);
+void add_product(Strided<T> a, Strided<T> b, T* out, bool out_transposed, std::int64_t k_segment = 0) {
+  if (out_transposed) return add_product(b.t(), a.t(), out, false, k_segment);
   kernels::gemm<T>(a.rows, b.cols, a.cols, a.data, a.row_stride, a.col_stride, b.data, b.row_stride, b.col_stride,
-                   out, b.cols, /*accumulate=*/true);
+                   out, b.cols, /*accumulate=*/true, nullptr, Activation::none, k_segment);
 }
 
 std::string operand(const Tensor& x, bool transposed) { return cat(x.shape().str(), transposed ? " (transposed)" : ""); }
@@ -62,7 +66,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
     dispatch(a.dtype(), "matmul", [&]<class T>() {
       const Strided<T> op_a = strided<T>(a, transpose_a), op_b = strided<T>(b, transpose_b), g = strided<T>(gy, false);
       if (a.requires_grad()) add_product(g, op_b.t(), grad_of(a).data<T>(), transpose_a);
-      if (b.requires_grad()) add_product(op_a.t(), g, grad_of(b).data<T>(), transpose_b);
+      if (b.requires_grad()) add_product(op_a.t(), g, grad_of(b).data<T>(), transpose_b, kBatchSegment);
     });
   });
   return y;

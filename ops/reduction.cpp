@@ -58,7 +58,7 @@ void sum_columns(const T* x, std::int64_t rows, std::int64_t stride, std::int64_
   const B s(static_cast<T>(scale));
   reduce_columns<Arch, T>(
       rows, width, B(T(0)), [&](const B& acc, std::int64_t r, const auto& cols) { return acc + cols.load(x + r * stride); },
-      [&](const auto& cols, const B& acc) { cols.store(y, accumulate ? cols.load(y) + acc * s : acc * s); });
+      std::plus<>(), [&](const auto& cols, const B& acc) { cols.store(y, accumulate ? cols.load(y) + acc * s : acc * s); });
 }
 TG_KERNEL(sum_columns)
 

@@ -14,7 +14,9 @@
 // walks x in runs of its last group so the kernel inside sees contiguous memory.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "tensor/parallel.h"
@@ -98,8 +100,9 @@ namespace tg::kernels {
 // columns at a time and walks the rows in order 0, 1, …, rows−1, so memory is read row after
 // row, as it lies (walking one column block down all rows instead touches a new page per row
 // and ran ~5× slower on [4096, 1024]), and every column's sum is the same sequence of additions
-// whatever block, lane or thread it falls in. Callers split work across threads by column,
-// never by row.
+// whatever block, lane or thread it falls in: the fixed tree of segment sums of Note [Batch sums
+// in a fixed tree] (tensor/parallel.h). Callers split work across threads by column, never by
+// row.
 
 /// Columns [begin, begin + count) of a block, count ≤ lanes; kFull when count = lanes. load and
 /// store read and write those columns of a row (or of a per-column array); a partial block is
@@ -123,37 +126,37 @@ struct Columns {
   }
 };
 
-/// For columns j < width: acc_j = step(… step(step(zero, 0, cols), 1, cols) …, rows − 1, cols),
-/// then emit(cols, acc_j) — with cols a Columns of up to one batch and Acc anything made of
-/// batches (a batch, or a pair of them for two sums at once). See Note [Per-feature sums].
-template <class Arch, class T, class Acc, class Step, class Emit>
-void reduce_columns(std::int64_t rows, std::int64_t width, const Acc& zero, Step&& step, Emit&& emit) {
+/// For columns j < width: the rows r = 0 … rows − 1 are accumulated as acc = step(acc, r, cols)
+/// from `zero` within each segment of kBatchSegment rows, the segment sums combined by the fixed
+/// tree of Note [Batch sums in a fixed tree] (tensor/parallel.h) with combine(left, right), and
+/// the result handed to emit(cols, sum) — with cols a Columns of up to one batch and Acc anything
+/// made of batches (a batch, or a struct of them for two sums at once). See Note [Per-feature sums].
+template <class Arch, class T, class Acc, class Step, class Combine, class Emit>
+void reduce_columns(std::int64_t rows, std::int64_t width, const Acc& zero, Step&& step, Combine&& combine,
+                    Emit&& emit) {
   constexpr std::int64_t W = simd::kLanes<T, Arch>;
   using Full = Columns<T, Arch, true>;
-  std::int64_t j = 0;
-  for (; j + 4 * W <= width; j += 4 * W) {
-    const Full c0{j, W}, c1{j + W, W}, c2{j + 2 * W, W}, c3{j + 3 * W, W};
-    Acc a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-    for (std::int64_t r = 0; r < rows; ++r) {
-      a0 = step(a0, r, c0);
-      a1 = step(a1, r, c1);
-      a2 = step(a2, r, c2);
-      a3 = step(a3, r, c3);
+  // The columns of one block (K of them, each a batch wide), rows in order, segments as a tree.
+  auto block = [&](const auto& cols, auto k_tag) {
+    constexpr int K = decltype(k_tag)::value;
+    TreeSum<Acc> trees[K];
+    for (std::int64_t r0 = 0; r0 < rows; r0 += kBatchSegment) {
+      const std::int64_t r1 = std::min(rows, r0 + kBatchSegment);
+      Acc acc[K];
+      for (int k = 0; k < K; ++k) acc[k] = zero;
+      for (std::int64_t r = r0; r < r1; ++r)
+        for (int k = 0; k < K; ++k) acc[k] = step(acc[k], r, cols[k]);
+      for (int k = 0; k < K; ++k) trees[k].push(acc[k], combine);
     }
-    emit(c0, a0), emit(c1, a1), emit(c2, a2), emit(c3, a3);
-  }
-  for (; j + W <= width; j += W) {
-    const Full c{j, W};
-    Acc a = zero;
-    for (std::int64_t r = 0; r < rows; ++r) a = step(a, r, c);
-    emit(c, a);
-  }
-  if (j < width) {
-    const Columns<T, Arch, false> c{j, width - j};
-    Acc a = zero;
-    for (std::int64_t r = 0; r < rows; ++r) a = step(a, r, c);
-    emit(c, a);
-  }
+    for (int k = 0; k < K; ++k) emit(cols[k], trees[k].result(zero, combine));
+  };
+  std::int64_t j = 0;
+  for (; j + 4 * W <= width; j += 4 * W)
+    block(std::array<Full, 4>{Full{j, W}, Full{j + W, W}, Full{j + 2 * W, W}, Full{j + 3 * W, W}},
+          std::integral_constant<int, 4>{});
+  for (; j + W <= width; j += W) block(std::array<Full, 1>{Full{j, W}}, std::integral_constant<int, 1>{});
+  if (j < width)
+    block(std::array<Columns<T, Arch, false>, 1>{Columns<T, Arch, false>{j, width - j}}, std::integral_constant<int, 1>{});
 }
 
 /// Σ x[0, n) in the fixed blocks of Note [Deterministic reductions], added in order in double.

@@ -37,6 +37,57 @@ inline constexpr std::int64_t kParallelGrain = 1 << 15;
 /// Size of the fixed blocks of Note [Deterministic reductions].
 inline constexpr std::int64_t kReduceBlock = 1 << 13;
 
+// Note [Batch sums in a fixed tree]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// A sum over the rows of a batch — a weight gradient gyᵀ·x, a bias gradient, BatchNorm's
+// statistics and their backward, a batch's loss — is not added row after row. The rows are cut
+// into segments of kBatchSegment, each segment is summed from zero, and the segment sums are
+// combined as a fixed binary tree: pairs of neighbours, then pairs of pairs (a stack that merges
+// two sums of the same level; a count that is not a power of two leaves the last few sums to be
+// folded from the right). So a batch split into 2^k equal parts of whole segments gives, part by
+// part, exactly the subtrees of the whole batch's tree — which is what lets data-parallel
+// training on R processes give one process's bits (docs/distributed.md): each rank sums its rows
+// into a subtree, and the ranks' subtrees are combined by the same tree. Pairwise summation is
+// also more accurate than a long chain (error O(log n) instead of O(n) roundings).
+inline constexpr std::int64_t kBatchSegment = 32;
+/// Most levels a tree of segment sums has: up to 2^kMaxTreeLevels segments (more fold right).
+inline constexpr int kMaxTreeLevels = 12;
+
+/// The stack of Note [Batch sums in a fixed tree]: push the segment sums in order, then take the
+/// result. combine(left, right) adds two sums; Part is a value type (a batch, a struct of them).
+template <class Part>
+class TreeSum {
+ public:
+  template <class Combine>
+  void push(Part part, Combine&& combine) {
+    int level = 0;
+    while (top_ > 0 && level_[top_ - 1] == level && top_ <= kMaxTreeLevels) {
+      part = combine(part_[top_ - 1], part);
+      --top_;
+      ++level;
+    }
+    if (top_ == kMaxTreeLevels) {  // deeper than the stack: fold into the last slot
+      part_[top_ - 1] = combine(part_[top_ - 1], part);
+      return;
+    }
+    part_[top_] = part;
+    level_[top_++] = level;
+  }
+  /// The sum: what remains on the stack, folded from the right. `empty` when nothing was pushed.
+  template <class Combine>
+  Part result(const Part& empty, Combine&& combine) const {
+    if (top_ == 0) return empty;
+    Part sum = part_[top_ - 1];
+    for (int i = top_ - 2; i >= 0; --i) sum = combine(part_[i], sum);
+    return sum;
+  }
+
+ private:
+  Part part_[kMaxTreeLevels];
+  int level_[kMaxTreeLevels];
+  int top_ = 0;
+};
+
 /// Number of threads work may use (OMP_NUM_THREADS, or set_num_threads).
 inline int num_threads() { return omp_get_max_threads(); }
 inline void set_num_threads(int n) { omp_set_num_threads(std::max(1, n)); }

@@ -23,29 +23,36 @@ TEST_CASE("the profiler charges a big matmul, not a tiny add, with the time") {
   Tensor b = test::random_tensor({512, 512}, DType::float32, 2);
   Tensor c = test::random_tensor({4}, DType::float32, 3).requires_grad(true);
   Tensor d = test::random_tensor({4}, DType::float32, 4);
-  Profiler prof;
-  Tensor big = matmul(a, b);
-  Tensor tiny = add(c, d);
-  backward(big, ones(big.shape()), /*retain_tape=*/true);  // keep the add's record for the next pass
-  backward(tiny, ones(tiny.shape()));
+  // The times are wall clock: on a shared machine one attempt can lose the core inside the tiny add.
+  // The counts must hold every time; the time shares in at least one of five attempts.
+  bool shares_hold = false;
+  for (int attempt = 0; attempt < 5 && !shares_hold; ++attempt) {
+    a.zero_grad(), c.zero_grad();
+    Profiler prof;
+    Tensor big = matmul(a, b);
+    Tensor tiny = add(c, d);
+    backward(big, ones(big.shape()), /*retain_tape=*/true);  // keep the add's record for the next pass
+    backward(tiny, ones(tiny.shape()));
 
-  const std::vector<ProfileRow> rows = prof.rows();
-  const ProfileRow* mm = find_row(rows, "matmul");
-  const ProfileRow* plus = find_row(rows, "add");
-  REQUIRE(mm);
-  REQUIRE(plus);
-  CHECK(rows.front().op == "matmul");  // largest total first
-  CHECK(mm->forward_calls == 1);
-  CHECK(mm->backward_calls == 1);
-  CHECK(plus->forward_calls == 1);
-  CHECK(plus->backward_calls == 1);
-  // 67 MFLOP forward and as much again backward against 4 additions.
-  CHECK(mm->forward_ms > 20 * plus->forward_ms);
-  CHECK(mm->backward_ms > 20 * plus->backward_ms);
-  double total = 0;
-  for (const ProfileRow& r : rows) total += r.total_ms();
-  CHECK(mm->total_ms() > 0.9 * total);
-  CHECK(total <= prof.wall_ms());
+    const std::vector<ProfileRow> rows = prof.rows();
+    const ProfileRow* mm = find_row(rows, "matmul");
+    const ProfileRow* plus = find_row(rows, "add");
+    REQUIRE(mm);
+    REQUIRE(plus);
+    CHECK(mm->forward_calls == 1);
+    CHECK(mm->backward_calls == 1);
+    CHECK(plus->forward_calls == 1);
+    CHECK(plus->backward_calls == 1);
+    double total = 0;
+    for (const ProfileRow& r : rows) total += r.total_ms();
+    CHECK(total <= prof.wall_ms());
+    // 67 MFLOP forward and as much again backward against 4 additions.
+    shares_hold = rows.front().op == "matmul" && mm->forward_ms > 20 * plus->forward_ms &&
+                  mm->backward_ms > 20 * plus->backward_ms && mm->total_ms() > 0.9 * total;
+    INFO("attempt " << attempt << ": matmul " << mm->forward_ms << " + " << mm->backward_ms << " ms, add "
+                    << plus->forward_ms << " + " << plus->backward_ms << " ms, total " << total << " ms");
+  }
+  CHECK(shares_hold);
 }
 
 TEST_CASE("the profiler counts a backward closure that calls other ops once, for its own record") {
