@@ -23,6 +23,7 @@
 #include "optim/scheduler.h"
 #include "optim/sgd.h"
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 #include "train/early_stopping.h"
 #include "train/evaluate.h"
 #include "train/metrics.h"

@@ -1,6 +1,7 @@
 #include "autograd/tape.h"
 
 #include <algorithm>
+#include <functional>
 #include <cstring>
 #include <iomanip>
 #include <map>
@@ -154,6 +155,39 @@ void merge_leaf_gradients() {
   t_set_aside.clear();
 }
 
+// Note [Gradient hooks]
+// ~~~~~~~~~~~~~~~~~~~~~~
+// A leaf's gradient is complete once the earliest record that reads it — the last to run
+// backward — has run. Before a backward with hooks registered, each hooked leaf is given that
+// record's index (or −1 when no record reads it); the hooks fire as the reverse loop passes
+// their index, and the rest at the end. Data-parallel training starts a bucket's exchange there
+// (train/distributed.h), while backward goes on through the layers below.
+struct GradientHook {
+  int handle;
+  Tensor leaf;
+  std::function<void(const Tensor&)> fn;
+  std::int64_t fires_after = -1;  // the record index, for the backward under way
+};
+thread_local std::vector<GradientHook> t_gradient_hooks;
+thread_local int t_next_gradient_hook = 0;
+
+void schedule_gradient_hooks(const std::vector<Record>& records) {
+  for (GradientHook& h : t_gradient_hooks) {
+    h.fires_after = -1;
+    for (std::size_t i = 0; i < records.size() && h.fires_after < 0; ++i)
+      for (const Tensor& t : records[i].inputs)
+        if (t.same(h.leaf)) {
+          h.fires_after = static_cast<std::int64_t>(i);
+          break;
+        }
+  }
+}
+
+void fire_gradient_hooks(std::int64_t index) {
+  for (GradientHook& h : t_gradient_hooks)
+    if (h.fires_after == index) h.fn(h.leaf.grad());
+}
+
 bool on_tape(const Tensor& t) {
   const auto& records = t_tape.records();
   for (auto it = records.rbegin(); it != records.rend(); ++it)  // the root is usually the last record
@@ -162,6 +196,18 @@ bool on_tape(const Tensor& t) {
 }
 
 }  // namespace
+
+int register_gradient_hook(const Tensor& leaf, std::function<void(const Tensor& grad)> fn) {
+  check(leaf.defined() && leaf.is_leaf() && leaf.requires_grad(), "register_gradient_hook: ", describe(leaf),
+        " is not a leaf that requires a gradient");
+  const int handle = t_next_gradient_hook++;
+  t_gradient_hooks.push_back({handle, leaf, std::move(fn)});
+  return handle;
+}
+
+void remove_gradient_hook(int handle) {
+  std::erase_if(t_gradient_hooks, [&](const GradientHook& h) { return h.handle == handle; });
+}
 
 void backward(const Tensor& root, const Tensor& grad, bool retain_tape) {
   check(root.defined(), "backward: the root tensor is undefined");
@@ -179,20 +225,24 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_tape) {
 
   std::vector<Record>& records = t_tape.mutable_records();
   set_leaf_gradients_aside(records);
+  const bool hooks = !t_gradient_hooks.empty();
+  if (hooks) schedule_gradient_hooks(records);
   try {
     accumulate_grad(root, grad.defined() ? grad : ones(root.shape(), root.dtype()), "backward");
     NoGrad no_grad;  // closures compute with ops too; they must not record
     for (std::size_t i = records.size(); i-- > 0;) {
       Record& r = records[i];
       const Tensor output = r.live_output();
-      if (!output.defined()) continue;  // nothing refers to it: no gradient can have reached it
       // Taken out of the slot: an intermediate's gradient is used up once its record has run
-      // (Note [Tape ownership]).
-      const Tensor gy(std::move(output.impl()->grad));
-      if (!gy.defined()) continue;  // nothing flowed into this record's output
-      OpScope scope(r.op, OpScope::Phase::backward);  // Note [What the profiler times] in profiler.h
-      r.backward(gy, output);
+      // (Note [Tape ownership]). A dead output, or one nothing flowed into, has nothing to run.
+      const Tensor gy = output.defined() ? Tensor(std::move(output.impl()->grad)) : Tensor();
+      if (gy.defined()) {
+        OpScope scope(r.op, OpScope::Phase::backward);  // Note [What the profiler times] in profiler.h
+        r.backward(gy, output);
+      }
+      if (hooks) fire_gradient_hooks(static_cast<std::int64_t>(i));  // Note [Gradient hooks]
     }
+    if (hooks) fire_gradient_hooks(-1);
   } catch (...) {
     for (const Record& r : records)  // intermediates' gradients of this pass go too
       if (Tensor out = r.live_output(); out.defined()) out.impl()->grad.reset();

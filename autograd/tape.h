@@ -46,6 +46,7 @@
 #include <algorithm>
 #include <algorithm>
 #include <cstddef>
+#include <functional>
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
@@ -210,6 +211,12 @@ void accumulate_grad(const Tensor& x, const Tensor& g, const char* op = "backwar
 /// The same for a temporary, e.g. accumulate_grad(x, mul(gy, w)): when x has no gradient yet and
 /// nothing else refers to g's data, g becomes the gradient as it is, with no copy.
 void accumulate_grad(const Tensor& x, Tensor&& g, const char* op = "backward");
+
+/// Calls fn(gradient) during every backward of this thread, once the gradient of `leaf` (a
+/// parameter) is complete for that pass — Note [Gradient hooks] in tape.cpp; the gradient is this
+/// pass's contribution (call zero_grad before backward to have it whole). Returns a handle.
+int register_gradient_hook(const Tensor& leaf, std::function<void(const Tensor& grad)> fn);
+void remove_gradient_hook(int handle);
 
 /// Runs the tape backward from `root`. A scalar root is seeded with 1; otherwise pass
 /// `grad` of root's shape. Clears the tape afterwards unless retain_tape is true. A root that an

@@ -22,6 +22,7 @@
 #include <functional>
 
 #include "autograd/tape.h"
+#include "ops/batch_split.h"
 #include "ops/norm.h"
 #include "ops/norm_common.h"
 #include "ops/reduction.h"
@@ -32,29 +33,30 @@ namespace tg::kernels {
 // Columns [0, width) of a row-major block whose rows are `stride` elements apart. Optional
 // per-feature arrays are null when absent.
 
-/// Batch mean, biased variance (two passes) and inv_std = 1/sqrt(var + eps) of each column.
+/// sums[j] = Σ_r x[r, j], the batch's fixed tree.
 template <class Arch, class T>
-void batch_norm_statistics(const T* x, std::int64_t rows, std::int64_t stride, std::int64_t width, T eps, T* mean,
-                           T* var, T* inv_std) {
+void column_totals(const T* x, std::int64_t rows, std::int64_t stride, std::int64_t width, T* sums) {
   using B = simd::Batch<T, Arch>;
-  const B n(static_cast<T>(rows)), e(eps);
   reduce_columns<Arch, T>(
       rows, width, B(T(0)), [&](const B& acc, std::int64_t r, const auto& c) { return acc + c.load(x + r * stride); },
-      std::plus<>(), [&](const auto& c, const B& acc) { c.store(mean, acc / n); });
+      std::plus<>(), [&](const auto& c, const B& acc) { c.store(sums, acc); });
+}
+TG_KERNEL(column_totals)
+
+/// sums[j] = Σ_r (x[r, j] − mean[j])², the second pass of a two-pass variance.
+template <class Arch, class T>
+void squared_deviation_totals(const T* x, const T* mean, std::int64_t rows, std::int64_t stride, std::int64_t width,
+                              T* sums) {
+  using B = simd::Batch<T, Arch>;
   reduce_columns<Arch, T>(
       rows, width, B(T(0)),
       [&](const B& acc, std::int64_t r, const auto& c) {
         const B d = c.load(x + r * stride) - c.load(mean);
         return xsimd::fma(d, d, acc);
       },
-      std::plus<>(),
-      [&](const auto& c, const B& acc) {
-        const B v = acc / n;
-        c.store(var, v);
-        c.store(inv_std, B(T(1)) / xsimd::sqrt(v + e));
-      });
+      std::plus<>(), [&](const auto& c, const B& acc) { c.store(sums, acc); });
 }
-TG_KERNEL(batch_norm_statistics)
+TG_KERNEL(squared_deviation_totals)
 
 /// y = (x − mean)·(γ·inv_std) + β.
 template <class Arch, class T>
@@ -76,20 +78,17 @@ struct BatchNormBackward {
   const T *x, *gy, *mean, *inv_std, *weight;
   std::int64_t rows, stride, width;
   T *gx, *gweight, *gbias;
-  bool batch_statistics;  ///< training mode: mean and inv_std depend on x
 };
 
-/// With x̂ = (x − mean)·inv_std: gγ += Σ gy·x̂, gβ += Σ gy, and
-/// gx += γ·inv_std·(gy − c1 − x̂·c2) with (c1, c2) = (Σgy, Σgy·x̂)/B under batch statistics, else 0.
-/// `scratch` holds 2·width values for c1 and c2.
+/// With x̂ = (x − mean)·inv_std: gγ += Σ gy·x̂ and gβ += Σ gy over this block's rows, and the
+/// two sums into sum_gy and sum_gy_xhat — which the op combines across ranks under a split
+/// before batch_norm_backward_input uses them.
 template <class Arch, class T>
-void batch_norm_backward(const BatchNormBackward<T>& p, T* scratch) {
+void batch_norm_backward_sums(const BatchNormBackward<T>& p, T* sum_gy, T* sum_gy_xhat) {
   using B = simd::Batch<T, Arch>;
   struct Sums {
     B gy, gy_xhat;
   };
-  T *c1 = scratch, *c2 = scratch + p.width;
-  const B scale(p.batch_statistics ? T(1) / static_cast<T>(p.rows) : T(0));
   reduce_columns<Arch, T>(
       p.rows, p.width, Sums{B(T(0)), B(T(0))},
       [&](const Sums& acc, std::int64_t r, const auto& c) {
@@ -100,21 +99,29 @@ void batch_norm_backward(const BatchNormBackward<T>& p, T* scratch) {
       [&](const auto& c, const Sums& acc) {
         if (p.gweight) c.store(p.gweight, c.load(p.gweight) + acc.gy_xhat);
         if (p.gbias) c.store(p.gbias, c.load(p.gbias) + acc.gy);
-        c.store(c1, acc.gy * scale);
-        c.store(c2, acc.gy_xhat * scale);
+        c.store(sum_gy, acc.gy);
+        c.store(sum_gy_xhat, acc.gy_xhat);
       });
-  if (!p.gx) return;
+}
+TG_KERNEL(batch_norm_backward_sums)
+
+/// gx += γ·inv_std·(gy − c1 − x̂·c2), with (c1, c2) = (Σgy, Σgy·x̂)·scale: scale is 1/(global batch
+/// rows) under batch statistics, 0 in eval mode (mean and inv_std then do not depend on x).
+template <class Arch, class T>
+void batch_norm_backward_input(const BatchNormBackward<T>& p, const T* sum_gy, const T* sum_gy_xhat, T scale) {
+  using B = simd::Batch<T, Arch>;
+  const B sb(scale);
   const auto gamma = optional_source(p.weight, kOne<T>);
   for (std::int64_t i = 0; i < p.rows; ++i) {
     T* gx_row = p.gx + i * p.stride;
-    simd::map<Arch>(p.width, [](const B& v, const B& g, const B& m, const B& s, const B& w, const B& a, const B& b,
-                                const B& acc) {
+    simd::map<Arch>(p.width, [&](const B& v, const B& g, const B& m, const B& s, const B& w, const B& a, const B& b,
+                                 const B& acc) {
       const B xhat = (v - m) * s;
-      return xsimd::fma(w * s, xsimd::fma(-xhat, b, g - a), acc);
-    }, gx_row, p.x + i * p.stride, p.gy + i * p.stride, p.mean, p.inv_std, gamma, c1, c2, gx_row);
+      return xsimd::fma(w * s, xsimd::fma(-xhat, b * sb, g - a * sb), acc);
+    }, gx_row, p.x + i * p.stride, p.gy + i * p.stride, p.mean, p.inv_std, gamma, sum_gy, sum_gy_xhat, gx_row);
   }
 }
-TG_KERNEL(batch_norm_backward)
+TG_KERNEL(batch_norm_backward_input)
 
 }  // namespace tg::kernels
 
@@ -135,7 +142,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
         describe(running_var), ": pass both or neither");
   check(training || running_mean.defined(), "batch_norm: x is ", x.shape(),
         ": eval mode normalises with running_mean and running_var, which are undefined");
-  check(!training || batch > 1, "batch_norm: x is ", x.shape(),
+  check(!training || global_rows(batch) > 1, "batch_norm: x is ", x.shape(),
         ": training needs a batch of at least 2 rows to estimate a variance");
   check(momentum >= 0 && momentum <= 1, "batch_norm: momentum ", momentum, " is outside [0, 1]");
   check(eps >= 0, "batch_norm: eps ", eps, " is negative");
@@ -145,17 +152,30 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     const T *xs = x.data<T>(), *w = data_or_null<T>(weight), *b = data_or_null<T>(bias);
     T *m = mean.data<T>(), *s = inv_std.data<T>();
     if (training) {
+      // Three passes, so the sums can be combined across ranks between them (ops/batch_split.h).
+      const std::int64_t n = global_rows(batch);
       Tensor var = empty({features}, x.dtype());
       T* v = var.data<T>();
       parallel_for(features, [&](std::int64_t f0, std::int64_t f1) {
-        kernels::batch_norm_statistics<Arch>(xs + f0, batch, features, f1 - f0, static_cast<T>(eps), m + f0, v + f0,
-                                             s + f0);
+        kernels::column_totals<Arch>(xs + f0, batch, features, f1 - f0, m + f0);
+      }, batch);
+      combine_across_ranks(m, features, "batch_norm");
+      for (std::int64_t j = 0; j < features; ++j) m[j] = m[j] / static_cast<T>(n);
+      parallel_for(features, [&](std::int64_t f0, std::int64_t f1) {
+        kernels::squared_deviation_totals<Arch>(xs + f0, m + f0, batch, features, f1 - f0, v + f0);
+      }, batch);
+      combine_across_ranks(v, features, "batch_norm");
+      for (std::int64_t j = 0; j < features; ++j) {
+        v[j] = v[j] / static_cast<T>(n);
+        s[j] = T(1) / std::sqrt(v[j] + static_cast<T>(eps));
+      }
+      parallel_for(features, [&](std::int64_t f0, std::int64_t f1) {
         kernels::batch_norm_forward<Arch>(xs + f0, m + f0, s + f0, column(w, f0), column(b, f0), batch, features, f1 - f0,
                                           y.data<T>() + f0);
-      }, 3 * batch);
+      }, batch);
       if (running_mean.defined()) {  // in place, unrecorded: buffers, not parameters
         T *rm = running_mean.data<T>(), *rv = running_var.data<T>();
-        const double unbiased = static_cast<double>(batch) / static_cast<double>(batch - 1);
+        const double unbiased = static_cast<double>(n) / static_cast<double>(n - 1);
         for (std::int64_t j = 0; j < features; ++j) {
           rm[j] = static_cast<T>((1 - momentum) * rm[j] + momentum * m[j]);
           rv[j] = static_cast<T>((1 - momentum) * rv[j] + momentum * unbiased * v[j]);
@@ -180,19 +200,28 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     Tensor gx = x.requires_grad() ? grad_of(x) : Tensor();
     Tensor gw = weight.defined() && weight.requires_grad() ? grad_of(weight) : Tensor();
     Tensor gb = bias.defined() && bias.requires_grad() ? grad_of(bias) : Tensor();
-    Tensor scratch = empty({2, features}, x.dtype());  // c1 and c2; each thread owns its columns
+    Tensor sums = empty({2, features}, x.dtype());  // Σgy and Σgy·x̂ per feature
     dispatch(x.dtype(), "batch_norm", [&]<class T>() { simd::with_isa([&]<class Arch>() {
       const T* w = data_or_null<T>(weight);
       T *gxs = data_or_null<T>(gx), *gws = data_or_null<T>(gw), *gbs = data_or_null<T>(gb);
-      parallel_for(features, [&](std::int64_t f0, std::int64_t f1) {
-        const kernels::BatchNormBackward<T> block{
+      T *sum_gy = sums.data<T>(), *sum_gy_xhat = sum_gy + features;
+      auto block = [&](std::int64_t f0, std::int64_t f1) {
+        return kernels::BatchNormBackward<T>{
             .x = x.data<T>() + f0, .gy = gy.data<T>() + f0, .mean = mean.data<T>() + f0,
             .inv_std = inv_std.data<T>() + f0, .weight = column(w, f0),
             .rows = batch, .stride = features, .width = f1 - f0,
-            .gx = column(gxs, f0), .gweight = column(gws, f0), .gbias = column(gbs, f0),
-            .batch_statistics = training};
-        kernels::batch_norm_backward<Arch>(block, scratch.data<T>() + 2 * f0);
-      }, 3 * batch);
+            .gx = column(gxs, f0), .gweight = column(gws, f0), .gbias = column(gbs, f0)};
+      };
+      parallel_for(features, [&](std::int64_t f0, std::int64_t f1) {
+        kernels::batch_norm_backward_sums<Arch>(block(f0, f1), sum_gy + f0, sum_gy_xhat + f0);
+      }, 2 * batch);
+      if (!gxs) return;
+      // The parameters' gradients above are this rank's share; x's needs the whole batch's sums.
+      if (training) combine_across_ranks(sum_gy, 2 * features, "batch_norm");
+      const T scale = training ? T(1) / static_cast<T>(global_rows(batch)) : T(0);
+      parallel_for(features, [&](std::int64_t f0, std::int64_t f1) {
+        kernels::batch_norm_backward_input<Arch>(block(f0, f1), sum_gy + f0, sum_gy_xhat + f0, scale);
+      }, batch);
     }); });
   });
   return y;

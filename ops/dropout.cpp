@@ -20,6 +20,7 @@
 #include <cmath>
 
 #include "autograd/tape.h"
+#include "ops/batch_split.h"
 #include "ops/dropout.h"
 #include "tensor/parallel.h"
 #include "tensor/simd.h"
@@ -69,8 +70,14 @@ detail::KeepThreshold detail::keep_threshold(double keep, const char* op) {
 Tensor detail::masked_affine(const char* op, const Tensor& x, const KeepThreshold& keep, double kept_gain,
                              double kept_shift, double dropped_value, Generator& gen) {
   Tensor gain = empty_like(x), y = empty_like(x);
-  const std::uint64_t counters = (static_cast<std::uint64_t>(x.numel()) + 7) / 8;  // eight draws per counter
-  const std::uint64_t first = gen.advance(counters), seed = gen.seed();
+  // Under a batch split (ops/batch_split.h) the mask is the global batch's, keyed by global element
+  // index: every rank reserves the whole batch's counters and starts at its first row's.
+  const std::int64_t rows = x.dim() > 0 ? x.size(0) : 1, per_row = rows > 0 ? x.numel() / rows : 0;
+  const std::int64_t offset = global_row_offset() * per_row;
+  check(offset % 8 == 0, op, ": under a batch split a rank's first element ", offset,
+        " must start a Philox counter (a multiple of 8 elements)");
+  const std::uint64_t counters = (static_cast<std::uint64_t>(global_rows(rows) * per_row) + 7) / 8;  // 8 draws each
+  const std::uint64_t first = gen.advance(counters) + static_cast<std::uint64_t>(offset / 8), seed = gen.seed();
   dispatch(x.dtype(), op, [&]<class T>() {
     simd::with_isa([&]<class Arch>() {
       parallel_for(x.numel(), [&](std::int64_t b, std::int64_t e) {  // b is a multiple of 16, so of 8

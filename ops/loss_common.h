@@ -8,6 +8,7 @@
 #include "autograd/tape.h"
 #include "tensor/tensor.h"
 #include "ops/loss.h"
+#include "ops/batch_split.h"
 #include "ops/reduce.h"
 
 namespace tg {
@@ -17,16 +18,16 @@ namespace tg {
 /// Defined in nll_loss.cpp.
 void check_class_labels(const char* op, const char* what, const Tensor& input, const Tensor& labels);
 
-/// What one output gradient element is multiplied by: 1/count for mean, 1 otherwise.
-inline double reduction_scale(Reduction reduction, std::int64_t count) {
-  return reduction == Reduction::mean ? 1.0 / static_cast<double>(count) : 1.0;
+/// What one output gradient element of a loss over `rows` rows is multiplied by: 1/rows for mean
+/// — the global batch's rows under a split (ops/batch_split.h) — and 1 otherwise.
+inline double reduction_scale(Reduction reduction, std::int64_t rows) {
+  return reduction == Reduction::mean ? 1.0 / static_cast<double>(global_rows(rows)) : 1.0;
 }
 
-/// Per-item losses reduced as asked, without recording (the caller records one fused op).
-inline Tensor reduce_losses(const Tensor& losses, Reduction reduction) {
-  if (reduction == Reduction::none) return losses;
-  NoGrad no_grad;
-  return reduction == Reduction::sum ? sum(losses) : mean(losses);
-}
+/// Per-row losses [rows] reduced as asked, without recording (the caller records one fused op):
+/// summed over the rows as the batch's fixed tree (Note [Batch sums in a fixed tree]), combined
+/// across ranks under a split, and for the mean divided by the global row count. Defined in
+/// nll_loss.cpp.
+Tensor reduce_losses(const Tensor& losses, Reduction reduction);
 
 }  // namespace tg

@@ -63,6 +63,8 @@ Tensor mse_loss(const Tensor& prediction, const Tensor& target, Reduction reduct
         describe(target), ": shapes differ");
   check(prediction.dtype() == target.dtype(), "mse_loss: prediction is ", describe(prediction), ", target is ",
         describe(target), ": dtypes differ");
+  check(reduction == Reduction::none || !batch_split(), "mse_loss: a reduced mean squared error over a batch split "
+        "across processes is not supported (use Reduction::none and reduce the rows yourself)");
   const std::int64_t n = prediction.numel();
   Tensor y = reduction == Reduction::none ? empty_like(prediction) : empty({}, prediction.dtype());
   dispatch(prediction.dtype(), "mse_loss", [&]<class T>() { simd::with_isa([&]<class Arch>() {
@@ -77,11 +79,11 @@ Tensor mse_loss(const Tensor& prediction, const Tensor& target, Reduction reduct
     const double s = parallel_reduce(
         n, 0.0, [&](std::int64_t b, std::int64_t e) { return kernels::squared_error_sum<Arch>(p + b, t + b, e - b); },
         std::plus<>());
-    y.data<T>()[0] = static_cast<T>(s * reduction_scale(reduction, n));
+    y.data<T>()[0] = static_cast<T>(s * (reduction == Reduction::mean ? 1.0 / static_cast<double>(n) : 1.0));
   }); });
   record("mse_loss", {prediction, target}, y, {}, [prediction, target, reduction](const Tensor& gy) {
     const std::int64_t n = prediction.numel();
-    const double c = 2.0 * reduction_scale(reduction, n);
+    const double c = 2.0 * (reduction == Reduction::mean ? 1.0 / static_cast<double>(n) : 1.0);
     dispatch(prediction.dtype(), "mse_loss", [&]<class T>() { simd::with_isa([&]<class Arch>() {
       const T* p = prediction.data<T>();
       const T* t = target.data<T>();

@@ -25,6 +25,18 @@ void check_class_labels(const char* op, const char* what, const Tensor& input, c
           ") for ", what, " ", input.shape());
 }
 
+Tensor reduce_losses(const Tensor& losses, Reduction reduction) {
+  if (reduction == Reduction::none) return losses;
+  NoGrad no_grad;
+  const std::int64_t rows = losses.numel();
+  Tensor total = sum(losses.reshape({rows, 1}), {0});  // a column sum: the fixed tree over the rows
+  dispatch(total.dtype(), "loss", [&]<class T>() {
+    combine_across_ranks(total.data<T>(), 1, "loss");
+    if (reduction == Reduction::mean) total.data<T>()[0] *= static_cast<T>(reduction_scale(reduction, rows));
+  });
+  return total.reshape({});
+}
+
 Tensor nll_loss(const Tensor& log_probs, const Tensor& labels, Reduction reduction) {
   check_class_labels("nll_loss", "log_probs", log_probs, labels);
   const std::int64_t batch = log_probs.size(0), classes = log_probs.size(1);

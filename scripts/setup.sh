@@ -18,6 +18,7 @@ packages=(
   python3-numpy python3-matplotlib
   dataset-fashion-mnist graphviz
   r-base-core r-cran-mlbench r-cran-kernlab python3-sklearn weka
+  libopenmpi-dev openmpi-bin
 )
 if [[ "${1:-}" == "--with-bench" ]]; then
   packages+=(python3-torch)

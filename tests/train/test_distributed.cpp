@@ -1,0 +1,98 @@
+// Data-parallel training (train/distributed.h) with threads as ranks: R = 1, 2 and 4 give the
+// parameters of one process, bit for bit (Note [One process's bits on R processes] in
+// ops/batch_split.h). tests/train/test_distributed_mpi.cpp runs the same under mpirun.
+#include <thread>
+
+#include "autograd/tape.h"
+#include "nn/nn.h"
+#include "ops/loss.h"
+#include "ops/reduce.h"
+#include "optim/sgd.h"
+#include "support.h"
+#include "train/distributed.h"
+
+using namespace tg;
+
+namespace {
+
+constexpr std::int64_t kBatch = 128, kIn = 24, kClasses = 5;
+
+// A deep SELU net with alpha-dropout, or a BatchNorm net (Linear → ReLU → BatchNorm) with
+// alpha-dropout on: `init_seed` differs per rank, so the broadcast is what makes them equal.
+nn::Sequential make_net(bool batch_norm, std::uint64_t init_seed) {
+  Generator gen(init_seed);
+  nn::Sequential net;
+  std::int64_t in = kIn;
+  for (int layer = 0; layer < 3; ++layer) {
+    net.add(nn::Linear(in, 40, gen));
+    if (batch_norm) {
+      net.add(nn::ReLU());
+      net.add(nn::BatchNorm1d(40));
+    } else {
+      net.add(nn::SELU());
+    }
+    net.add(nn::AlphaDropout(0.1, 100 + layer));  // the same dropout seeds everywhere
+    in = 40;
+  }
+  net.add(nn::Linear(in, kClasses, gen));
+  return net;
+}
+
+// `steps` SGD steps on rank `rank` of `comm`; returns every parameter and buffer afterwards.
+std::vector<Tensor> train(bool batch_norm, dist::Communicator& comm, int steps) {
+  nn::Sequential net = make_net(batch_norm, 7 + comm.rank());
+  dist::DataParallel ddp(net, comm, {.bucket_bytes = 2048});  // several buckets
+  optim::SGD opt(net.parameters(), {.lr = 0.05, .momentum = 0.9});
+  Generator data(11);
+  for (int step = 0; step < steps; ++step) {
+    const Tensor x = randn({kBatch, kIn}, data);
+    std::vector<std::int64_t> y(kBatch);
+    for (std::int64_t i = 0; i < kBatch; ++i) y[i] = (i * 7 + step) % kClasses;
+    const Tensor labels = tg::labels(y);
+    const auto [begin, end] = ddp.rows_of(kBatch);
+    opt.zero_grad();
+    {
+      auto split = ddp.split(kBatch);
+      backward(cross_entropy(net(x.rows(begin, end)), labels.rows(begin, end)));
+    }
+    ddp.synchronize_gradients();
+    opt.step();
+  }
+  std::vector<Tensor> state = net.parameters();
+  for (auto& [name, t] : net.named_buffers()) state.push_back(t);
+  return state;
+}
+
+// The same on R threads; returns each rank's state.
+std::vector<std::vector<Tensor>> train_on_threads(bool batch_norm, int ranks, int steps) {
+  dist::ThreadGroup group(ranks);
+  std::vector<std::vector<Tensor>> states(static_cast<std::size_t>(ranks));
+  std::vector<std::thread> threads;
+  for (int r = 0; r < ranks; ++r)
+    threads.emplace_back([&, r] { states[static_cast<std::size_t>(r)] = train(batch_norm, group.member(r), steps); });
+  for (std::thread& t : threads) t.join();
+  return states;
+}
+
+}  // namespace
+
+TEST_CASE("data-parallel training on 2 and 4 ranks gives one process's parameters bit for bit") {
+  for (bool batch_norm : {false, true}) {
+    const std::vector<Tensor> one = train_on_threads(batch_norm, 1, 4)[0];
+    for (int ranks : {2, 4}) {
+      const auto states = train_on_threads(batch_norm, ranks, 4);
+      INFO((batch_norm ? "BatchNorm net" : "SNN") << ", " << ranks << " ranks");
+      for (int r = 0; r < ranks; ++r) CHECK(test::bit_difference(states[static_cast<std::size_t>(r)], one) == "");
+    }
+  }
+}
+
+TEST_CASE("DataParallel rejects a batch that does not split into whole segments, and a leftover gradient") {
+  dist::ThreadGroup group(1);
+  nn::Sequential net = make_net(false, 1);
+  dist::DataParallel ddp(net, group.member(0));
+  CHECK_THROWS_WITH(ddp.rows_of(100), Catch::Contains("100") && Catch::Contains("segments"));
+  backward(sum(net(randn({32, kIn}, *std::make_unique<Generator>(3)))));
+  CHECK_THROWS_WITH(ddp.split(32), Catch::Contains("zero_grad"));
+  tape().clear();
+}

@@ -1,0 +1,128 @@
+// Data-parallel training over MPI (or over threads of one process): tg::dist.
+//
+// Start-up broadcasts rank 0's parameters and buffers; every step splits the global batch into
+// equal whole-segment parts (one per rank), runs forward and backward with the batch split in
+// effect (ops/batch_split.h), combines the gradients across ranks in buckets, and steps the same
+// optimiser everywhere. The result is bitwise the parameters one process computes from the same
+// global batch — Note [One process's bits on R processes] in ops/batch_split.h says why — so a run
+// can move between 1, 2 or 4 processes and back. docs/distributed.md is the user's guide.
+//
+//   tg::dist::Communicator& world = tg::dist::world();          // MPI under mpirun, else one rank
+//   tg::dist::DataParallel ddp(model, world);                     // broadcasts rank 0's parameters
+//   for (each global batch x, y of `rows` rows) {
+//     auto [begin, end] = ddp.rows_of(rows);                      // this rank's rows
+//     opt.zero_grad();
+//     {
+//       auto split = ddp.split(rows);                             // forward and backward under it
+//       backward(cross_entropy(model(x.rows(begin, end)), y.rows(begin, end)));
+//     }
+//     ddp.synchronize_gradients();                                // the buckets, combined
+//     opt.step();
+//   }
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nn/module.h"
+#include "ops/batch_split.h"
+
+namespace tg::dist {
+
+/// A group of ranks that train one model together. Every collective must be called by every
+/// rank, in the same order. Failures are tg::Error; abort() ends the whole job.
+class Communicator : public BatchCombiner {
+ public:
+  /// `bytes` of `data` on `root` copied to every rank.
+  virtual void broadcast(void* data, std::size_t bytes, int root) = 0;
+  virtual void barrier() = 0;
+  /// Starts an allgather of `count` values; finish() waits for it. One may be in flight per bucket.
+  class Pending {
+   public:
+    virtual ~Pending() = default;
+    virtual void finish() = 0;
+  };
+  virtual std::unique_ptr<Pending> start_allgather(const float* local, float* all, std::int64_t count) = 0;
+  virtual std::unique_ptr<Pending> start_allgather(const double* local, double* all, std::int64_t count) = 0;
+  /// Ends every rank of the job with `message` on stderr and a non-zero exit (MPI_Abort);
+  /// a rank that failed calls it, so the others do not wait for it forever.
+  [[noreturn]] virtual void abort(const std::string& message) = 0;
+  /// "mpi" or "threads" or "single".
+  virtual const char* backend() const = 0;
+};
+
+/// The communicator of this process: MPI's world when launched by mpirun (or srun) and tapegrad was
+/// built with MPI, else a world of one rank. Initialises MPI on first use.
+Communicator& world();
+/// Whether this process was started by an MPI launcher with more than one rank.
+bool launched_by_mpi();
+/// Whether this build has MPI.
+bool have_mpi();
+
+/// `ranks` threads of one process acting as ranks (each with its own tape): for tests and for
+/// trying the protocol without MPI. member(r) is used by thread r only.
+class ThreadGroup {
+ public:
+  explicit ThreadGroup(int ranks);
+  ~ThreadGroup();
+  Communicator& member(int rank);
+  int ranks() const;
+
+  struct Shared;  // the barrier and slots the members share (distributed.cpp)
+
+ private:
+  std::shared_ptr<Shared> shared_;
+  std::vector<std::unique_ptr<Communicator>> members_;
+};
+
+struct DataParallelOptions {
+  /// Gradients are combined in buckets of about this many bytes (PyTorch DDP's default is 25 MiB;
+  /// smaller buckets start communicating earlier in backward).
+  std::size_t bucket_bytes = 4u << 20;
+};
+
+/// Data-parallel training of one model on every rank of `comm`.
+class DataParallel {
+ public:
+  /// Broadcasts rank 0's parameters and buffers, so every rank starts identical, and registers
+  /// the gradient-ready hooks that start each bucket's exchange during backward.
+  DataParallel(nn::Module& model, Communicator& comm, DataParallelOptions options = {});
+  ~DataParallel();
+  DataParallel(const DataParallel&) = delete;
+  DataParallel& operator=(const DataParallel&) = delete;
+
+  /// This rank's rows [begin, end) of a global batch of `rows` rows. Throws tg::Error unless rows
+  /// splits into ranks() equal parts of whole kBatchSegment segments (ranks a power of two).
+  std::pair<std::int64_t, std::int64_t> rows_of(std::int64_t rows) const;
+  /// The batch split for one step's forward and backward (ops/batch_split.h).
+  BatchSplitScope split(std::int64_t rows);
+  /// Waits for every bucket and leaves each parameter's gradient the sum over all ranks — bits of
+  /// one process. Call after backward, before the optimiser's step.
+  void synchronize_gradients();
+
+  Communicator& communicator() const { return comm_; }
+  int rank() const { return comm_.rank(); }
+  int ranks() const { return comm_.ranks(); }
+  bool is_root() const { return comm_.rank() == 0; }
+  /// Bytes this rank sent in the last synchronize_gradients.
+  std::size_t bytes_sent() const { return bytes_sent_; }
+  /// Seconds the last synchronize_gradients waited for communication still in flight.
+  double wait_seconds() const { return wait_seconds_; }
+
+ private:
+  struct Bucket;
+  void start(Bucket& bucket);
+  nn::Module& model_;
+  Communicator& comm_;
+  std::vector<Tensor> params_;
+  std::vector<std::unique_ptr<Bucket>> buckets_;
+  std::vector<int> hook_handles_;
+  std::size_t bytes_sent_ = 0;
+  double wait_seconds_ = 0;
+};
+
+}  // namespace tg::dist
