@@ -267,7 +267,7 @@ struct DataParallel::Bucket {
 };
 
 DataParallel::DataParallel(nn::Module& model, Communicator& comm, DataParallelOptions options)
-    : model_(model), comm_(comm), params_(model.parameters()) {
+    : model_(model), comm_(comm), params_(model.parameters()), overlap_(options.overlap) {
   // Every rank starts from rank 0's parameters and buffers, whatever its own seed made.
   for (const Tensor& t : params_) comm_.broadcast(t.raw_data(), static_cast<std::size_t>(t.numel()) * dtype_size(t.dtype()), 0);
   for (auto& [name, t] : model_.named_buffers())
@@ -300,7 +300,7 @@ DataParallel::DataParallel(nn::Module& model, Communicator& comm, DataParallelOp
         char* dst = static_cast<char*>(b->send.raw_data()) + static_cast<std::size_t>(offset) * dtype_size(b->dtype);
         if (g.defined()) std::memcpy(dst, g.raw_data(), bytes);
         else check(false, "DataParallel: a parameter got no gradient in this backward");
-        if (++b->ready == b->params.size()) start(*b);
+        if (++b->ready == b->params.size() && overlap_) start(*b);
       }));
     }
   }
@@ -340,8 +340,9 @@ void DataParallel::synchronize_gradients() {
   const int ranks = comm_.ranks();
   for (auto& bucket : buckets_) {
     Bucket& b = *bucket;
-    check(b.pending != nullptr, "DataParallel: synchronize_gradients without a backward whose gradients reached every "
-                                "parameter (", b.ready, " of ", b.params.size(), " in a bucket)");
+    check(b.ready == b.params.size(), "DataParallel: synchronize_gradients without a backward whose gradients reached "
+                                      "every parameter (", b.ready, " of ", b.params.size(), " in a bucket)");
+    if (!b.pending) start(b);  // no overlap: every bucket starts now
     b.pending->finish();
     b.pending.reset();
     bytes_sent_ += static_cast<std::size_t>(b.count) * dtype_size(b.dtype) * static_cast<std::size_t>(ranks - 1);

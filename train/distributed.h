@@ -83,6 +83,9 @@ struct DataParallelOptions {
   /// Gradients are combined in buckets of about this many bytes (PyTorch DDP's default is 25 MiB;
   /// smaller buckets start communicating earlier in backward).
   std::size_t bucket_bytes = 4u << 20;
+  /// Start each bucket's exchange from backward as soon as it is complete (true), or all of them
+  /// in synchronize_gradients (false: no overlap; for measuring what the overlap saves).
+  bool overlap = true;
 };
 
 /// Data-parallel training of one model on every rank of `comm`.
@@ -123,6 +126,7 @@ class DataParallel {
   std::vector<int> hook_handles_;
   std::size_t bytes_sent_ = 0;
   double wait_seconds_ = 0;
+  bool overlap_ = true;
 };
 
 }  // namespace tg::dist
