@@ -33,7 +33,7 @@ test-sanitize: setup
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir $(SANITIZE) --output-on-failure -j $(JOBS)
 
 # Performance against the yardsticks — OpenBLAS with the same instruction set, memcpy, PyTorch and
-# libtorch — ending in one table of ratios (docs/benchmarks.md explains every row). About 9
+# libtorch — ending in one table of ratios (docs/benchmarks.md explains every row). About 10
 # minutes on two cores once the library is built. Each run writes its raw JSON into its own folder,
 # $(BENCH_OUT)/<UTC date-time>/ ($(BENCH_OUT)/latest links to the newest); compare two runs with
 #   /usr/bin/python3 bench/summary.py $(BENCH_OUT)/<run A> $(BENCH_OUT)/<run B>
