@@ -153,8 +153,8 @@ void register_layers() {
     const std::string shape = std::to_string(kBatch) + "x" + std::to_string(width) + "x" + std::to_string(width);
     for (int t : kThreadCounts) {
       for (const auto& [how, name] : ways) {
-        benchmark::RegisterBenchmark(("linear_selu/" + std::string(name) + "/" + shape + "/t" + std::to_string(t)).c_str(),
-                                     bench_layer, kBatch, width, how, t)
+        const std::string full_name = "linear_selu/" + std::string(name) + "/" + shape + "/t" + std::to_string(t);
+        benchmark::RegisterBenchmark(full_name.c_str(), bench_layer, kBatch, width, how, t)
             ->UseRealTime()
             ->Unit(benchmark::kMillisecond);
       }

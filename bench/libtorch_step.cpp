@@ -19,20 +19,16 @@
 #include <vector>
 
 #include "bench/measure.h"
+#include "bench/step_options.h"
 
 int main(int argc, char** argv) {
-  std::int64_t depth = 8, width = 784, batch = 128, in_features = 784, classes = 10;
-  int steps = 20, warmup = 3, threads = 1;
+  tg::bench::StepShape shape;
+  int threads = 1;
   CLI::App app{"Time train_step's training step in libtorch"};
-  app.add_option("--depth", depth, "hidden Linear+SELU layers")->check(CLI::PositiveNumber);
-  app.add_option("--width", width, "hidden units per layer")->check(CLI::PositiveNumber);
-  app.add_option("--batch", batch, "examples per step")->check(CLI::PositiveNumber);
-  app.add_option("--in-features", in_features, "input features")->check(CLI::PositiveNumber);
-  app.add_option("--classes", classes, "output classes")->check(CLI::PositiveNumber);
-  app.add_option("--steps", steps, "timed steps")->check(CLI::PositiveNumber);
-  app.add_option("--warmup", warmup, "untimed steps first")->check(CLI::NonNegativeNumber);
+  tg::bench::add_step_options(app, shape);
   app.add_option("--threads", threads, "torch::set_num_threads")->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
+  const auto [depth, width, batch, in_features, classes, steps, warmup] = shape;
   torch::set_num_threads(threads);
 
   const double base_rss = tg::bench::current_rss_mb();

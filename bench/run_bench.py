@@ -69,7 +69,8 @@ def machine_info(bin_dir):
         "tapegrad_isas_supported": supported,
         "isa_passes": harness.isa_passes(bin_dir),
         "load_before": os.getloadavg(),
-        "commit": git("rev-parse", "--short", "HEAD") + ("+uncommitted changes" if git("status", "--porcelain") else ""),
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "uncommitted_changes": bool(git("status", "--porcelain")),
     }
 
 

@@ -69,7 +69,8 @@ void run(const Task& task, const std::string& dir, std::int64_t epochs) {
   auto model = snn(train.features.size(1), task.width, classes, /*seed=*/1);
   optim::SGD optimizer(model->parameters(), {.lr = kLearningRate, .momentum = kMomentum});
   DataLoader loader(train, {.batch_size = task.batch, .shuffle = true, .drop_last = false, .seed = 1});
-  std::printf("%s: %lld train / %lld test rows, %lld features, %lld classes; batch %lld, %lld × width %lld, %lld epochs\n",
+  std::printf("%s: %lld train / %lld test rows, %lld features, %lld classes; "
+              "batch %lld, %lld × width %lld, %lld epochs\n",
               task.name, static_cast<long long>(train.size()), static_cast<long long>(test.size()),
               static_cast<long long>(train.features.size(1)), static_cast<long long>(classes),
               static_cast<long long>(task.batch), static_cast<long long>(kHiddenLayers),
@@ -107,8 +108,10 @@ int main(int argc, char** argv) {
   app.add_option("--datasets", names, "which tables (default: all three)")
       ->delimiter(',')
       ->check(CLI::IsMember({"breast_cancer", "wine", "digits"}));
-  app.add_option("--data-dir", dir, "where scikit-learn's CSVs are (Debian's python3-sklearn)")->check(CLI::ExistingDirectory);
-  app.add_option("--epochs", epochs, "epochs for every table (0: each table's own, see kTasks)")->check(CLI::NonNegativeNumber);
+  app.add_option("--data-dir", dir, "where scikit-learn's CSVs are (Debian's python3-sklearn)")
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--epochs", epochs, "epochs for every table (0: each table's own, see kTasks)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--threads", threads, "threads (0: OMP_NUM_THREADS or all cores)")->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
   if (threads > 0) set_num_threads(threads);

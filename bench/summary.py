@@ -85,6 +85,16 @@ def add_ratio(rows, run, target, isa, value, goal, better):
              None if goal is None else better(goal)(value))
 
 
+def pairs(bench, pattern, partner):
+    """(match, entry, partner's entry) for each benchmark whose name matches `pattern` and whose
+    partner, the benchmark named partner(match), ran too."""
+    for name, entry in bench.items():
+        m = re.match(pattern, name)
+        other = bench.get(partner(m)) if m else None
+        if other:
+            yield m, entry, other
+
+
 def gemm_rows(rows, run, doc):
     context = doc.get("context", {})
     core = context.get("openblas_core", "?")
@@ -93,41 +103,30 @@ def gemm_rows(rows, run, doc):
     if harness.openblas_isa(core) != isa:
         label += " (unmatched!)"
     bench = benchmarks(doc)
-    for threads in ("t1", "t2"):
-        for name, ours in bench.items():
-            m = re.match(rf"^gemm/tapegrad/(.*)/{threads}$", name)
-            theirs = bench.get(f"gemm/openblas/{m.group(1)}/{threads}") if m else None
-            if theirs:
-                add_ratio(rows, run, f"sgemm {m.group(1)}, {threads[1]} thread{plural(threads[1])}: GFLOP/s / OpenBLAS's", label,
-                          ours["GFLOP/s"] / theirs["GFLOP/s"], GEMM_GOAL, at_least)
-    for name, one in bench.items():
-        m = re.match(r"^gemm/tapegrad/(\d+)x\1x\1/t1$", name)
-        two = bench.get(f"gemm/tapegrad/{m.group(1)}x{m.group(1)}x{m.group(1)}/t2") if m else None
-        if two and int(m.group(1)) >= 512:
-            add_ratio(rows, run, f"sgemm {m.group(1)}^3: speed-up 1 -> 2 threads", isa,
+    for t in ("1", "2"):
+        for m, ours, theirs in pairs(bench, rf"^gemm/tapegrad/(.*)/t{t}$", lambda m: f"gemm/openblas/{m[1]}/t{t}"):
+            add_ratio(rows, run, f"sgemm {m[1]}, {t} thread{plural(t)}: GFLOP/s / OpenBLAS's", label,
+                      ours["GFLOP/s"] / theirs["GFLOP/s"], GEMM_GOAL, at_least)
+    squares = pairs(bench, r"^gemm/tapegrad/(\d+)x\1x\1/t1$", lambda m: f"gemm/tapegrad/{m[1]}x{m[1]}x{m[1]}/t2")
+    for m, one, two in squares:
+        if int(m[1]) >= 512:
+            add_ratio(rows, run, f"sgemm {m[1]}^3: speed-up 1 -> 2 threads", isa,
                       one["real_time"] / two["real_time"], SPEEDUP_GOAL, at_least)
-    for name, fused in bench.items():
-        m = re.match(r"^linear_selu/fused/(.*)/t(\d)$", name)
-        gemm = bench.get(f"linear_selu/gemm/{m.group(1)}/t{m.group(2)}") if m else None
-        if gemm:
-            add_ratio(rows, run, f"linear+SELU fused {m.group(1)}, {m.group(2)} thread{plural(m.group(2))}: time / GEMM alone", isa,
-                      fused["real_time"] / gemm["real_time"], FUSED_GOAL, at_most)
-            unfused = bench.get(f"linear_selu/unfused/{m.group(1)}/t{m.group(2)}")
-            if unfused:
-                add_ratio(rows, run, f"linear+SELU {m.group(1)}, {m.group(2)} thread{plural(m.group(2))}: time fused / unfused", isa,
-                          fused["real_time"] / unfused["real_time"], None, at_most)
+    for partner, what, goal in (("gemm", "time fused / GEMM alone", FUSED_GOAL),
+                                ("unfused", "time fused / unfused", None)):
+        for m, fused, other in pairs(bench, r"^linear_selu/fused/(.*)/t(\d)$",
+                                     lambda m: f"linear_selu/{partner}/{m[1]}/t{m[2]}"):
+            add_ratio(rows, run, f"linear+SELU {m[1]}, {m[2]} thread{plural(m[2])}: {what}", isa,
+                      fused["real_time"] / other["real_time"], goal, at_most)
 
 
 def kernel_rows(rows, run, doc):
     isa = doc.get("context", {}).get("tapegrad_isa", "?")
     bench = benchmarks(doc)
     for workload, goal in KERNEL_GOALS.items():
-        for name, ours in bench.items():
-            m = re.match(rf"^{workload}/tapegrad/(\d+)$", name)
-            copy = bench.get(f"{workload}/memcpy/{m.group(1)}") if m else None
-            if copy:
-                add_ratio(rows, run, f"{workload} ({int(m.group(1)) >> 20}M floats): GB/s vs memcpy", isa,
-                          ours["GB/s"] / copy["GB/s"], goal, at_least)
+        for m, ours, copy in pairs(bench, rf"^{workload}/tapegrad/(\d+)$", lambda m: f"{workload}/memcpy/{m[1]}"):
+            add_ratio(rows, run, f"{workload} ({int(m[1]) >> 20}M floats): GB/s vs memcpy", isa,
+                      ours["GB/s"] / copy["GB/s"], goal, at_least)
 
 
 def train_rows(rows, run, doc):
@@ -203,7 +202,8 @@ def describe_run(path):
     return (f"{os.path.realpath(path)}: {m.get('date_utc', '?')}, {m.get('cpu', '?')} ({m.get('cores', '?')} cores, "
             f"AVX-512 {'yes' if m.get('cpu_avx512') else 'no'}), tapegrad isa {m.get('tapegrad_isa', '?')}, "
             f"measured under {', '.join(m.get('isa_passes', []))}; load {load_avg('load_before')} before, "
-            f"{load_avg('load_after')} after; {m.get('minutes', '?')} min; commit {m.get('commit', '?')}")
+            f"{load_avg('load_after')} after; {m.get('minutes', '?')} min; commit {m.get('commit', '?')}"
+            f"{' with uncommitted changes' if m.get('uncommitted_changes') else ''}")
 
 
 def details(path):

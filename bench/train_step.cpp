@@ -26,24 +26,20 @@
 
 #include "bench/alloc_counter.h"
 #include "bench/measure.h"
+#include "bench/step_options.h"
 #include "tapegrad.h"
 
 using namespace tg;
 using bench::current_rss_mb, bench::median, bench::peak_rss_mb;
 
 int main(int argc, char** argv) {
-  std::int64_t depth = 8, width = 784, batch = 128, in_features = 784, classes = 10;
-  int steps = 30, warmup = 3, threads = 0;
+  bench::StepShape shape;
+  int threads = 0;
   CLI::App app{"Time one training step of a deep SELU network"};
-  app.add_option("--depth", depth, "hidden Linear+SELU layers")->check(CLI::PositiveNumber);
-  app.add_option("--width", width, "hidden units per layer")->check(CLI::PositiveNumber);
-  app.add_option("--batch", batch, "examples per step")->check(CLI::PositiveNumber);
-  app.add_option("--in-features", in_features, "input features")->check(CLI::PositiveNumber);
-  app.add_option("--classes", classes, "output classes")->check(CLI::PositiveNumber);
-  app.add_option("--steps", steps, "timed steps")->check(CLI::PositiveNumber);
-  app.add_option("--warmup", warmup, "untimed steps first")->check(CLI::NonNegativeNumber);
+  bench::add_step_options(app, shape);
   app.add_option("--threads", threads, "threads (0: OMP_NUM_THREADS or all cores)")->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
+  const auto [depth, width, batch, in_features, classes, steps, warmup] = shape;
   if (threads > 0) set_num_threads(threads);
   std::printf("%s\n", isa_report().c_str());
 
