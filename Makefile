@@ -32,9 +32,11 @@ test-sanitize: setup
 	cmake --build $(SANITIZE) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir $(SANITIZE) --output-on-failure -j $(JOBS)
 
-# Performance against the yardsticks — OpenBLAS, memcpy, PyTorch — ending in one table of ratios
-# (docs/benchmarks.md explains every row). A few minutes once the library is built. bench_gemm
-# compares with OpenBLAS's AVX2 (Haswell) kernels unless OPENBLAS_CORETYPE says otherwise.
+# Performance against the yardsticks — OpenBLAS with the same instruction set, memcpy, PyTorch and
+# libtorch — ending in one table of ratios (docs/benchmarks.md explains every row). About 10
+# minutes on two cores once the library is built. Each run writes its raw JSON into its own folder,
+# $(BENCH_OUT)/<UTC date-time>/ ($(BENCH_OUT)/latest links to the newest); compare two runs with
+#   /usr/bin/python3 bench/summary.py $(BENCH_OUT)/<run A> $(BENCH_OUT)/<run B>
 BENCH_OUT ?= $(BUILD)/bench
 # Three repetitions, each pair back to back; the summary uses the medians (one slow moment of a
 # shared machine then cannot decide a ratio).
@@ -42,18 +44,9 @@ BENCH_FLAGS ?= --benchmark_min_time=0.2 --benchmark_repetitions=3 --benchmark_re
 bench:
 	@bash scripts/setup.sh --with-bench
 	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DTG_BUILD_BENCH=ON $(CMAKE_ARGS) > $(BUILD).configure.log || (cat $(BUILD).configure.log; exit 1)
-	@cmake --build $(BUILD) -j $(JOBS) --target bench_gemm bench_kernels train_step tape_overhead
-	@mkdir -p $(BENCH_OUT)
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-Haswell} $(BUILD)/bin/bench_gemm \
-	  $(BENCH_FLAGS) --benchmark_out=$(BENCH_OUT)/gemm_t1.json --benchmark_out_format=json
-	OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-Haswell} $(BUILD)/bin/bench_gemm \
-	  $(BENCH_FLAGS) --benchmark_out=$(BENCH_OUT)/gemm_t2.json --benchmark_out_format=json
-	$(BUILD)/bin/bench_kernels $(BENCH_FLAGS) --benchmark_out=$(BENCH_OUT)/kernels.json --benchmark_out_format=json
-	$(BUILD)/bin/train_step --threads 2
-	$(BUILD)/bin/tape_overhead
-	/usr/bin/python3 bench/compare_pytorch.py --bin $(BUILD)/bin --json $(BENCH_OUT)/pytorch.json
-	@echo
-	@/usr/bin/python3 bench/summary.py $(BENCH_OUT)
+	@grep "tapegrad:" $(BUILD).configure.log || true
+	@cmake --build $(BUILD) -j $(JOBS) --target bench_programs
+	/usr/bin/python3 bench/run_bench.py --bin $(BUILD)/bin --out $(BENCH_OUT) --benchmark-flags="$(BENCH_FLAGS)"
 
 clean:
 	rm -rf $(BUILD) $(SANITIZE) $(BUILD).configure.log

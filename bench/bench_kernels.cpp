@@ -11,13 +11,14 @@
 // one core alone cannot saturate the memory system, and the op is not run on one either.
 // The ops run as a user calls them: forward through the public function under NoGrad (output
 // allocation included), backward by calling the closure the forward recorded on the tape.
+// Prints tg::isa_report() first; the JSON's context has it as tapegrad_isa (TG_ISA forces one).
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <string>
 
-#include "bench/omp_env.h"
 #include "tapegrad.h"
 
 namespace {
@@ -113,7 +114,9 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  tg::bench::apply_omp_defaults(argv);  // Note [OpenMP settings of the benchmarks]
+  std::printf("%s\n", tg::isa_report().c_str());
+  benchmark::AddCustomContext("tapegrad_isa", tg::isa_name(tg::active_isa()));
+  benchmark::AddCustomContext("tapegrad_isa_report", tg::isa_report());
   register_all();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

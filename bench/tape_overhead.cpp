@@ -5,8 +5,9 @@
 // One iteration is the tiny graph of bench/compare_pytorch.py on 4×4 float32 tensors:
 //   c = a·b,  d = c + a,  s = Σ d,  backward(s),  then both gradients dropped (a.grad = None).
 // Every number here is bookkeeping: tensor handles, records, closures, gradient slots.
-// Prints `us_per_iteration: <x>` (median of --repeats timed runs of --iterations each) and
-// `allocations_per_iteration: <n>` (every malloc of the process, Note [Counting heap allocations]).
+// Prints tg::isa_report() first, then `us_per_iteration: <x>` (median of --repeats timed runs of
+// --iterations each) and `allocations_per_iteration: <n>` (every malloc of the process, Note
+// [Counting heap allocations]).
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
@@ -14,18 +15,17 @@
 #include <vector>
 
 #include "bench/alloc_counter.h"
-#include "bench/omp_env.h"
 #include "tapegrad.h"
 
 using namespace tg;
 
 int main(int argc, char** argv) {
-  bench::apply_omp_defaults(argv);  // Note [OpenMP settings of the benchmarks]
   int iterations = 200000, repeats = 7;
   CLI::App app{"Time the tape on a tiny graph"};
   app.add_option("--iterations", iterations, "iterations per timed run")->check(CLI::PositiveNumber);
   app.add_option("--repeats", repeats, "timed runs; the median is printed")->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
+  std::printf("%s\n", isa_report().c_str());
 
   Generator gen(1);
   Tensor a = randn({4, 4}, gen).requires_grad(true);

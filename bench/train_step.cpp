@@ -3,10 +3,13 @@
 //   build/bin/train_step --depth 8 --width 784 --batch 128 --steps 30 --threads 2
 //
 // The network is in_features → width (× depth Linear + SELU layers) → classes, batch-mean
-// cross-entropy, plain SGD; bench/compare_pytorch.py runs the same step in PyTorch. Each step is
-// zero_grad, forward, backward, update. After --warmup steps, every step is timed and its heap
-// allocations counted (every malloc of the process, Note [Counting heap allocations]).
-// Prints, one `key: value` per line:
+// cross-entropy, plain SGD; bench/compare_pytorch.py runs the same step in PyTorch and libtorch
+// (bench/libtorch_step.cpp). Each step is zero_grad, forward, backward, update. Sequential runs
+// each Linear→SELU pair as one fused op (linear with Activation::selu). After --warmup steps,
+// every step is timed and its heap allocations counted (every malloc of the process, Note
+// [Counting heap allocations]).
+// Prints `tg::isa_report()` first (the instruction set the kernels run with; TG_ISA forces one),
+// then one `key: value` per line:
 //   ms_per_step             median over the timed steps
 //   allocations_per_step    the largest count over the timed steps (the goal is 0)
 //   gflops                  multiply-adds ×2 of the GEMMs per step / median time
@@ -14,63 +17,31 @@
 //   tensor_buffers_per_step, allocator_system_allocations  caching allocator counters over the
 //                           timed steps (storage.h): buffers requested per step, and how many of
 //                           them the system had to provide (the goal is 0)
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <cstdio>
-#include <fstream>
 #include <memory>
-#include <string>
 #include <vector>
 
 #include "bench/alloc_counter.h"
-#include "bench/omp_env.h"
+#include "bench/measure.h"
+#include "bench/step_options.h"
 #include "tapegrad.h"
 
 using namespace tg;
-
-namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-double current_rss_mb() {
-  std::ifstream statm("/proc/self/statm");
-  long pages_total = 0, pages_resident = 0;
-  statm >> pages_total >> pages_resident;
-  return static_cast<double>(pages_resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / 1048576.0;
-}
-
-double peak_rss_mb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
-}
-
-}  // namespace
+using bench::current_rss_mb, bench::median, bench::peak_rss_mb;
 
 int main(int argc, char** argv) {
-  bench::apply_omp_defaults(argv);  // Note [OpenMP settings of the benchmarks]
-  std::int64_t depth = 8, width = 784, batch = 128, in_features = 784, classes = 10;
-  int steps = 30, warmup = 3, threads = 0;
+  bench::StepShape shape;
+  int threads = 0;
   CLI::App app{"Time one training step of a deep SELU network"};
-  app.add_option("--depth", depth, "hidden Linear+SELU layers")->check(CLI::PositiveNumber);
-  app.add_option("--width", width, "hidden units per layer")->check(CLI::PositiveNumber);
-  app.add_option("--batch", batch, "examples per step")->check(CLI::PositiveNumber);
-  app.add_option("--in-features", in_features, "input features")->check(CLI::PositiveNumber);
-  app.add_option("--classes", classes, "output classes")->check(CLI::PositiveNumber);
-  app.add_option("--steps", steps, "timed steps")->check(CLI::PositiveNumber);
-  app.add_option("--warmup", warmup, "untimed steps first")->check(CLI::NonNegativeNumber);
-  app.add_option("--threads", threads, "OpenMP threads (0: OMP_NUM_THREADS or all cores)")->check(CLI::NonNegativeNumber);
+  bench::add_step_options(app, shape);
+  app.add_option("--threads", threads, "threads (0: OMP_NUM_THREADS or all cores)")->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
+  const auto [depth, width, batch, in_features, classes, steps, warmup] = shape;
   if (threads > 0) set_num_threads(threads);
+  std::printf("%s\n", isa_report().c_str());
 
   const double base_rss = current_rss_mb();
   Generator gen(1);
@@ -104,9 +75,9 @@ int main(int argc, char** argv) {
     const std::uint64_t allocations = bench::heap_allocations();
     const auto start = std::chrono::steady_clock::now();
     step();
-    const auto stop = std::chrono::steady_clock::now();
+    const double elapsed = bench::milliseconds_since(start);
     max_allocations = std::max(max_allocations, bench::heap_allocations() - allocations);
-    ms.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
+    ms.push_back(elapsed);  // after the count: the vector's own growth is not the step's
   }
   const AllocatorStats stats_after = allocator_stats();
 
@@ -117,10 +88,7 @@ int main(int argc, char** argv) {
     const std::int64_t fan_out = i < depth ? width : classes;
     macs += static_cast<double>(batch * fan_in * fan_out) * (i == 0 ? 2 : 3);
   }
-  auto env = [](const char* name) { const char* v = std::getenv(name); return v ? v : "unset"; };
   std::printf("threads: %d\n", num_threads());
-  std::printf("omp_env: GOMP_SPINCOUNT=%s OMP_WAIT_POLICY=%s OMP_PROC_BIND=%s\n", env("GOMP_SPINCOUNT"),
-              env("OMP_WAIT_POLICY"), env("OMP_PROC_BIND"));
   std::printf("ms_per_step: %.3f\n", step_ms);
   std::printf("ms_min: %.3f\n", *std::min_element(ms.begin(), ms.end()));
   if (bench::heap_counting_works())

@@ -2,7 +2,8 @@
 # Installs every Debian package tapegrad needs that is missing, then converts the UCI data those
 # packages ship into data/uci (once: a cached conversion is kept). Nothing else is ever downloaded.
 # Usage: scripts/setup.sh [--with-bench]   (run as root; otherwise prints the sudo command and stops)
-# --with-bench adds python3-torch, the reference for bench/compare_pytorch.py (make bench).
+# --with-bench adds python3-torch and libtorch-dev, the references of bench/compare_pytorch.py and
+# bench/libtorch_step.cpp (make bench).
 # libopenblas-dev is only the yardstick of bench/bench_gemm; the library never links it.
 # python3-sklearn is there for its bundled CSVs (iris, wine, breast cancer, digits), which the
 # read_csv tests read from /usr/lib/python3/dist-packages/sklearn/datasets/data/.
@@ -21,7 +22,7 @@ packages=(
   libopenmpi-dev openmpi-bin
 )
 if [[ "${1:-}" == "--with-bench" ]]; then
-  packages+=(python3-torch)
+  packages+=(python3-torch libtorch-dev)
 fi
 
 missing=()
