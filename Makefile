@@ -4,7 +4,9 @@ SANITIZE   ?= build-sanitize
 CMAKE_ARGS ?=
 JOBS       ?= $(shell nproc)
 
-.PHONY: all setup configure build run test test-sanitize bench clean
+PREFIX     ?= /usr/local
+
+.PHONY: all setup configure build run test test-sanitize bench install clean
 
 all: build
 
@@ -25,6 +27,11 @@ run: configure
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The library, its headers, the CMake package and tapegrad.pc under PREFIX (docs/using-tapegrad.md).
+install: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target tapegrad
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-sanitize: setup

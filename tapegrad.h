@@ -1,13 +1,14 @@
 // tapegrad: the whole public API in one include, layer by layer.
 #pragma once
 
-// ---- tensor: tensors, dtypes, random numbers, parallel_for, files ----
+// ---- tensor: tensors, dtypes, random numbers, parallel_for, files, the version ----
 #include "tensor/atomic_file.h"
 #include "tensor/isa.h"
 #include "tensor/npz.h"
 #include "tensor/parallel.h"
 #include "tensor/random.h"
 #include "tensor/tensor.h"
+#include "tensor/version.h"
 // ---- autograd: the tape, backward, NoGrad, gradcheck, the profiler ----
 #include "autograd/gradcheck.h"
 #include "autograd/profiler.h"

@@ -118,7 +118,10 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("tapegrad_isa", tg::isa_name(tg::active_isa()));
   benchmark::AddCustomContext("tapegrad_isa_report", tg::isa_report());
   register_all();
-  benchmark::Initialize(&argc, argv);
+  benchmark::Initialize(&argc, argv, [] {
+    std::puts("usage: bench_kernels [Google Benchmark flags below]");
+    benchmark::PrintDefaultHelp();
+  });
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -22,6 +22,7 @@ using namespace tg;
 int main(int argc, char** argv) {
   int iterations = 200000, repeats = 7;
   CLI::App app{"Time the tape on a tiny graph"};
+  app.option_defaults()->always_capture_default();
   app.add_option("--iterations", iterations, "iterations per timed run")->check(CLI::PositiveNumber);
   app.add_option("--repeats", repeats, "timed runs; the median is printed")->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);

@@ -31,6 +31,11 @@ void DataLoader::start_epoch(std::int64_t epoch) {
   last_ = {};
 }
 
+DataLoader::Iterator DataLoader::begin() {
+  start_epoch(batch_ == 0 ? epoch_ : epoch_ + 1);  // Note [Range-for epochs]
+  return Iterator(this);
+}
+
 std::int64_t DataLoader::num_batches() const {
   const std::int64_t n = data_.size(), b = options_.batch_size;
   return options_.drop_last ? n / b : (n + b - 1) / b;

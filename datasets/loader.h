@@ -14,6 +14,16 @@
 // last, shorter batch of an epoch is a row view of them); next(Tensor&, Tensor&) refills the
 // caller's tensors when their shape already fits. Either way a batch is only valid until the
 // next call: copy it (clone) to keep it.
+//
+// Note [Range-for epochs]
+// ~~~~~~~~~~~~~~~~~~~~~~~
+// `for (auto [x, y] : loader)` runs one whole epoch, from its first batch, like iterating a
+// PyTorch DataLoader: the epoch start_epoch() last chose (epoch 0 for a new loader) if none of
+// its batches has been handed out yet, otherwise the next one. So consecutive loops see epochs
+// 0, 1, 2, ..., each in its own order (Note [Epoch order]; with shuffle = false every epoch is
+// 0, 1, ..., N-1), and start_epoch(e) — PyTorch's sampler.set_epoch(e) — makes the next loop run
+// epoch e, e.g. when resuming. A loop left early still counts: the next one starts a new epoch.
+// x and y are the loader's buffers (Note [Batch buffers]), so the loop allocates no tensor storage.
 #pragma once
 
 #include <cstdint>
@@ -92,6 +102,9 @@ class DataLoader {
     start_epoch(epoch);
     return Range{this};
   }
+  /// for (auto [x, y] : loader) { ... } — one epoch, the one Note [Range-for epochs] says.
+  Iterator begin();
+  std::default_sentinel_t end() const { return {}; }
 
  private:
   // Reserves the next batch's rows; an empty span when the epoch is over.

@@ -293,7 +293,8 @@ int main(int argc, char** argv) {
   app.add_option("--hidden", o.arch.hidden, "hidden layer widths, e.g. 512,512,512")->delimiter(',');
   app.add_option("--dropout", o.arch.dropout, "alpha-dropout rate after each hidden layer");
   app.add_option("--input-dropout", o.arch.input_dropout, "alpha-dropout rate on the inputs");
-  app.add_flag("--flip,!--no-flip", o.flip, "augment with random left-right mirroring");
+  app.add_flag_callback("--no-flip", [&o] { o.flip = false; },
+                        "do not augment (by default training images are mirrored left-right at random)");
   app.add_option("--seed", o.seed, "seed for weights, dropout, shuffling and the validation split");
   app.add_option("--valid", o.valid, "hold out this many training examples for validation; the test set is not used");
   app.add_option("--out", o.out, "directory for metrics.csv (and the default checkpoint)");

@@ -1,5 +1,5 @@
 // figure1: Figure 1 of Self-Normalizing Neural Networks on Fashion-MNIST — the training loss of
-// deep SNNs and of BatchNorm networks, epoch by epoch, at depths 8, 16 and 32 (PAPER.md §2).
+// deep SNNs and of BatchNorm networks, epoch by epoch, at depths 8, 16 and 32 (docs/paper.md §6).
 //
 //   build/bin/figure1 [--epochs N] [--train-subset N] [--valid-subset N] [--depths 8,16,32]
 //                     [--models snn,bn] [--seed S] [--out DIR] [--no-plot] [--trace [--trace-every K]]
@@ -296,7 +296,7 @@ int main(int argc, char** argv) {
   app.add_option("--out", o.out, "output directory")->check([](const std::string& s) {
     return s.empty() ? std::string("must not be empty") : std::string();
   });
-  app.add_flag("!--no-plot", o.plot, "skip tools/plot_figure1.py (the CSV is written either way)");
+  app.add_flag_callback("--no-plot", [&o] { o.plot = false; }, "skip tools/plot_figure1.py (the CSV is written either way)");
   app.add_flag("--trace", o.trace, "also write DIR/trace.csv and DIR/trace.png: per-layer moments over training");
   app.add_option("--trace-every", o.trace_every, "with --trace: trace every K-th update")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000000}));

@@ -13,12 +13,16 @@
 int main(int argc, char** argv) {
   using namespace tg;
   std::string dot_path;
+  const char* usage = "usage: inspect_tape [--dot FILE]   (prints the tape; --dot also writes it as Graphviz DOT)\n";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--dot" && i + 1 < argc) {
       dot_path = argv[++i];
+    } else if (arg == "-h" || arg == "--help") {
+      std::cout << usage;
+      return 0;
     } else {
-      std::cerr << "usage: inspect_tape [--dot FILE]\n";
+      std::cerr << usage;
       return 2;
     }
   }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <numbers>
 #include <iostream>
 
@@ -33,9 +34,14 @@ Dataset two_spirals(std::int64_t per_class, Generator& gen) {
 }
 
 int main(int argc, char** argv) {
+  const char* usage = "usage: quickstart [epochs > 0, default 100]\n";
+  if (argc > 1 && (std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0)) {
+    std::fputs(usage, stdout);
+    return 0;
+  }
   const int epochs = argc > 1 ? std::atoi(argv[1]) : 100;
   if (epochs <= 0) {
-    std::fprintf(stderr, "usage: quickstart [epochs > 0]\n");
+    std::fputs(usage, stderr);
     return 2;
   }
   Generator gen(42);

@@ -23,7 +23,7 @@ enum class FanMode { fan_in, fan_out };
 /// √(2/(1 + negative_slope²)) for leaky_relu. Deliberately no SELU entry (Note [The SELU gain trap]).
 double calculate_gain(Nonlinearity nonlinearity, double negative_slope = 0.01);
 
-/// N(0, 1/fan_in): the SNN initialisation (PAPER.md §1). fan_in = size(1) of [out, in].
+/// N(0, 1/fan_in): the SNN initialisation (docs/paper.md §3). fan_in = size(1) of [out, in].
 void lecun_normal(const Tensor& w, Generator& gen);
 /// N(0, 2/fan_in): He/MSRA, for ReLU networks.
 void he_normal(const Tensor& w, Generator& gen);

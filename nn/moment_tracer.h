@@ -17,7 +17,7 @@
 //   outside     the fraction of units whose own (mean, var) over the batch lies outside Theorem 1's
 //               μ ∈ [−0.1, 0.1], ν ∈ [0.8, 1.5] (TraceOptions::domain)
 //   omega_*, tau_*   Linear only: mean, std, min and max over output units i of ω_i = Σ_j W_ij and
-//               τ_i = Σ_j W_ij², the weight sums the moment map g depends on (PAPER.md §3)
+//               τ_i = Σ_j W_ij², the weight sums the moment map g depends on (docs/paper.md §4)
 //   weight_grad_norm Linear only: ‖∂loss/∂W‖ (Frobenius)
 //   grad_norm   ‖∂loss/∂output‖ — vanishing or exploding gradients show here (a backward hook)
 // Values that don't apply are empty in the CSV (NaN in TraceRow).

@@ -20,7 +20,7 @@ namespace {
 constexpr double kSqrt2 = std::numbers::sqrt2;
 constexpr double kSqrt2OverPi = std::numbers::sqrt2 * std::numbers::inv_sqrtpi;  // √(2/π)
 
-/// E[selu z] and E[selu² z] for z ~ N(μω, ντ): PAPER.md §3 with x = μω, v = ντ, s = √v.
+/// E[selu z] and E[selu² z] for z ~ N(μω, ντ): docs/paper.md §4 with x = μω, v = ντ, s = √v.
 /// V is double or Tensor; unqualified erf/erfc/exp/sqrt find std:: for double and tg:: (by
 /// argument-dependent lookup) for Tensor. See Note [One formula, two evaluators].
 template <class V>

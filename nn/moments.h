@@ -1,4 +1,4 @@
-// The moment map g of a SELU layer (PAPER.md §3; Klambauer et al. 2017, Eq. 4–7 and Theorem 1).
+// The moment map g of a SELU layer (docs/paper.md §4–5; Klambauer et al. 2017, Eq. 4–7 and Theorem 1).
 //
 // A unit whose n inputs have mean μ and variance ν, and whose weights have ω = Σwᵢ and τ = Σwᵢ²,
 // receives z ≈ N(μω, ντ). g maps (μ, ν) to the mean and variance of selu(z):

@@ -1,4 +1,4 @@
-// Alpha-dropout (Klambauer et al. 2017, docs/paper.md §1): dropout for SELU networks. A dropped unit
+// Alpha-dropout (Klambauer et al. 2017, docs/paper.md §2): dropout for SELU networks. A dropped unit
 // is set to SELU's saturation value α' = −λα instead of 0, and an affine map (a, b) restores
 // the mean and variance the input had (in expectation).
 //   forward : y = a·(x·d + α'(1−d)) + b,  d ~ Bernoulli(q = 1 − rate)   (training)

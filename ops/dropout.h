@@ -15,7 +15,7 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen);
 Tensor dropout(const Tensor& x, double p, bool training, std::uint64_t seed);
 
 /// Alpha-dropout's affine correction for keep probability q = 1 − rate and α' = −λα,
-/// chosen so that mean μ and variance ν are preserved (PAPER.md §1).
+/// chosen so that mean μ and variance ν are preserved (derivation in docs/paper.md §2).
 struct AlphaDropoutCoefficients {
   double a, b, alpha_prime;
 };

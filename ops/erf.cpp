@@ -5,7 +5,7 @@
 // float64 calls libm's std::erf / std::erfc one lane at a time. xsimd 8.1's double versions
 // lose accuracy: erfc is off by up to 4e-12 relative for x in [2, 3] and by 6e-9 near x = 26,
 // erf by 7.5e-15 near |x| = 2.2, while libm stays within a few ulp — and erfc's tail is what
-// the SELU moment formulas (docs/paper.md §3) evaluate. float32 uses xsimd: at most 2.5e-7
+// the SELU moment formulas (docs/paper.md §4) evaluate. float32 uses xsimd: at most 2.5e-7
 // absolute error (erfc's relative error grows to ~5e-6 in its far tail, x > 3).
 #include <cmath>
 #include <type_traits>

@@ -1,4 +1,4 @@
-// moments: the SELU moment map g of PAPER.md §3 from the command line.
+// moments: the SELU moment map g of docs/paper.md §4 from the command line.
 //
 //   moments map --mu 0 --omega 0 --nu 1 --tau 1     g(μ, ω, ν, τ), its Jacobian and spectral norm
 //   moments fixed-point --omega 0 --tau 1           iterate g to its fixed point
@@ -108,7 +108,7 @@ void plot(const PlotOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"The SELU moment map g of Self-Normalizing Neural Networks (PAPER.md §3)."};
+  CLI::App app{"The SELU moment map g of Self-Normalizing Neural Networks (docs/paper.md §4)."};
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();
 
@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
   double rate = 0.05;
   mo::Moments keep{0.0, 1.0};
   auto* dropout_cmd = app.add_subcommand("dropout", "alpha-dropout's affine correction a, b");
-  dropout_cmd->add_option("--rate", rate, "dropout rate 1 - q, in [0, 1)")->required();
+  dropout_cmd->add_option("--rate", rate, "dropout rate 1 - q, in [0, 1); the paper recommends 0.05 or 0.1");
   dropout_cmd->add_option("--mu", keep.mu, "mean to preserve");
   dropout_cmd->add_option("--nu", keep.nu, "variance to preserve (> 0)");
 

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <numeric>
+#include <ranges>
 #include <set>
 
 #include "tensor/storage.h"
@@ -141,6 +142,78 @@ TEST_CASE("full batches reuse their buffers: no tensor allocation per step") {
     }
   }
   CHECK(allocation_count() == before);
+}
+
+static_assert(std::ranges::input_range<DataLoader>);
+
+TEST_CASE("range-for: each loop is one epoch, consecutive loops are consecutive epochs") {
+  DataLoader loader(numbered(103), {.batch_size = 16, .seed = 9});
+  DataLoader reference(numbered(103), {.batch_size = 16, .seed = 9});
+  for (std::int64_t e = 0; e < 3; ++e) {
+    std::vector<std::int64_t> visited;
+    std::int64_t count = 0;
+    for (auto [x, y] : loader) {
+      CHECK(loader.epoch() == e);
+      require_rows(x, y, loader.last_indices());
+      visited.insert(visited.end(), loader.last_indices().begin(), loader.last_indices().end());
+      ++count;
+    }
+    CHECK(count == 7);
+    reference.start_epoch(e);
+    CHECK(visited == reference.order());  // the order batches(e) and start_epoch(e) give
+  }
+}
+
+TEST_CASE("range-for: start_epoch chooses the next loop's epoch; a loop left early still counts") {
+  DataLoader loader(numbered(50), {.batch_size = 8, .seed = 3});
+  DataLoader reference(numbered(50), {.batch_size = 8, .seed = 3});
+  // The rows of each batch a loop over `loader` sees, and the epoch it ran, stopping after `limit`.
+  auto run = [&](std::int64_t limit) {
+    std::vector<std::int64_t> rows;
+    std::int64_t batches = 0;
+    for (auto [x, y] : loader) {
+      require_rows(x, y, loader.last_indices());
+      rows.insert(rows.end(), loader.last_indices().begin(), loader.last_indices().end());
+      if (++batches == limit) break;
+    }
+    return rows;
+  };
+  auto epoch_prefix = [&](std::int64_t epoch, std::size_t n) {
+    reference.start_epoch(epoch);
+    return std::vector<std::int64_t>(reference.order().begin(), reference.order().begin() + static_cast<std::ptrdiff_t>(n));
+  };
+
+  loader.start_epoch(5);
+  CHECK(run(1) == epoch_prefix(5, 8));   // the epoch start_epoch chose, from its first batch
+  CHECK(loader.epoch() == 5);
+  CHECK(run(100) == epoch_prefix(6, 50));  // left early, epoch 5 is over: the next loop runs all of 6
+  CHECK(loader.epoch() == 6);
+  CHECK(run(100) == epoch_prefix(7, 50));
+
+  // A batch taken with next() also starts the epoch, so the loop after it runs the next one.
+  loader.start_epoch(2);
+  Batch b;
+  REQUIRE(loader.next(b));
+  CHECK(run(100) == epoch_prefix(3, 50));
+}
+
+TEST_CASE("range-for without shuffle visits 0..N-1 every epoch, in the loader's own buffers") {
+  DataLoader loader(numbered(64), {.batch_size = 16, .shuffle = false, .drop_last = true});
+  std::vector<std::int64_t> expected(64);
+  std::iota(expected.begin(), expected.end(), 0);
+  const void* buffer = nullptr;
+  for (int loop = 0; loop < 2; ++loop) {  // the first loop fills the buffers; the second must not allocate
+    const std::uint64_t before = allocation_count();
+    std::vector<std::int64_t> visited;
+    for (auto [x, y] : loader) {
+      if (buffer == nullptr) buffer = x.raw_data();
+      REQUIRE(x.raw_data() == buffer);
+      require_rows(x, y, loader.last_indices());
+      visited.insert(visited.end(), loader.last_indices().begin(), loader.last_indices().end());
+    }
+    CHECK(visited == expected);
+    if (loop == 1) CHECK(allocation_count() == before);
+  }
 }
 
 TEST_CASE("DataLoader rejects a bad batch size and a malformed dataset") {

@@ -1,4 +1,4 @@
-// The moment map g against every number of PAPER.md §3, plus the deep-net behaviour of three inits.
+// The moment map g against every number of docs/paper.md §4, plus the deep-net behaviour of three inits.
 #include <array>
 #include <cmath>
 #include <numbers>
@@ -33,7 +33,7 @@ mo::Jacobian finite_difference_jacobian(mo::Moments at, double omega, double tau
 
 }  // namespace
 
-TEST_CASE("moment map: (0, 1) is the fixed point of g at omega 0, tau 1 (PAPER.md §3)") {
+TEST_CASE("moment map: (0, 1) is the fixed point of g at omega 0, tau 1 (docs/paper.md §4)") {
   mo::Moments image = mo::map({0.0, 1.0}, 0.0, 1.0);
   CHECK(std::abs(image.mu) < 1e-15);
   CHECK(std::abs(image.nu - 1) < 1e-15);
@@ -81,7 +81,7 @@ TEST_CASE("moment map: E[selu z] and Var[selu z] match numerical integration") {
   }
 }
 
-TEST_CASE("moment map: autograd Jacobian at (0, 1) matches PAPER.md §3") {
+TEST_CASE("moment map: autograd Jacobian at (0, 1) matches docs/paper.md §4") {
   mo::Jacobian j = mo::jacobian({0.0, 1.0}, 0.0, 1.0);
   CHECK(j.j11 == 0.0);  // at ω = 0, μ̃ does not depend on μ
   CHECK(j.j21 == 0.0);
@@ -157,7 +157,7 @@ TEST_CASE("moment map: a solved (alpha, lambda) is a fixed point for a non-zero 
   CHECK(std::abs(image.nu - 1.2) < 1e-14);
 }
 
-TEST_CASE("moment map: alpha-dropout a and b from PAPER.md and the moments they preserve") {
+TEST_CASE("moment map: alpha-dropout a and b from docs/paper.md §2 and the moments they preserve") {
   AlphaDropoutCoefficients c05 = alpha_dropout_coefficients(0.05), c10 = alpha_dropout_coefficients(0.10);
   CHECK(std::abs(c05.a - 0.9548444760050308) < 1e-15);
   CHECK(std::abs(c05.b - 0.08393557219381026) < 1e-15);
@@ -197,7 +197,7 @@ TEST_CASE("moment map: the scan gives the same bits with 1 and 2 threads") {
   });
 }
 
-TEST_CASE("moment map: variance iterates from 0.1 climb to 1 (PAPER.md §3)") {
+TEST_CASE("moment map: variance iterates from 0.1 climb to 1 (docs/paper.md §4)") {
   const std::vector<double> expected = {0.1499, 0.2128, 0.2864, 0.3668, 0.4494};
   mo::Moments at{0.0, 0.1};
   for (double nu : expected) {
@@ -222,7 +222,7 @@ TEST_CASE("moment map: deep random SELU nets -- LeCun normalises, gain 3/4 colla
   mo::DeepNet net{40, 384, 64, mo::Init::lecun, {1.0, 9.0}, 3};
   std::vector<mo::Moments> lecun = mo::deep_moments(net);
   REQUIRE(lecun.size() == 40);
-  // Layer 1 against PAPER.md's (0.66, 6.17); the spread is that of 384 random units' ω.
+  // Layer 1 against docs/paper.md §4's (0.66, 6.17); the spread is that of 384 random units' ω.
   CHECK(std::abs(lecun[0].mu - 0.66) < 0.15);
   CHECK(std::abs(lecun[0].nu - 6.17) < 1.0);
   for (int layer : {30, 35, 40}) {

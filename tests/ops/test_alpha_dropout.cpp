@@ -15,7 +15,7 @@ const auto kAlphaDropout = [](const Tensor& x, double rate, bool training, auto&
 
 const double kAlphaPrime = -1.0507009873554804934193349852946 * 1.6732632423543772848170429916717;  // −λα
 
-// Double-precision reference, docs/paper.md §1: y = a·(x·d + α'(1−d)) + b, d_i the 16-bit mask
+// Double-precision reference, docs/paper.md §2: y = a·(x·d + α'(1−d)) + b, d_i the 16-bit mask
 // draw below round(q·2^16), and a, b from the keep probability q' that threshold realises.
 std::vector<double> alpha_dropout_reference(const Tensor& x, double rate, std::uint64_t seed) {
   const double q = test::realised_keep(1 - rate), a = std::pow(q + kAlphaPrime * kAlphaPrime * q * (1 - q), -0.5);
@@ -31,7 +31,7 @@ std::vector<double> alpha_dropout_reference(const Tensor& x, double rate, std::u
 double relative_error(double got, double expected) { return std::abs(got - expected) / std::abs(expected); }
 }  // namespace
 
-TEST_CASE("alpha_dropout_coefficients match the paper's table (docs/paper.md) to 1e-15") {
+TEST_CASE("alpha_dropout_coefficients match the paper's table (docs/paper.md §2) to 1e-15") {
   AlphaDropoutCoefficients c05 = alpha_dropout_coefficients(0.05), c10 = alpha_dropout_coefficients(0.10);
   CHECK(relative_error(c05.a, 0.9548444760050308) <= 1e-15);
   CHECK(relative_error(c05.b, 0.08393557219381026) <= 1e-15);

@@ -8,7 +8,7 @@
 using namespace tg;
 
 namespace {
-// Double-precision scalar reference, straight from PAPER.md §1.
+// Double-precision scalar reference, straight from docs/paper.md §1.
 double selu_reference(double x) {
   const double alpha = 1.6732632423543772848170429916717, lambda = 1.0507009873554804934193349852946;
   return x > 0 ? lambda * x : lambda * alpha * (std::exp(x) - 1);
@@ -27,7 +27,7 @@ TEST_CASE("selu forward matches the double reference at sizes around the SIMD wi
   }
 }
 
-TEST_CASE("selu spot values and saturation from PAPER.md") {
+TEST_CASE("selu spot values and saturation from docs/paper.md §1") {
   Tensor y = selu(tensor({1.0, -1.0, -50.0, 0.0}, DType::float64));
   CHECK(y.at({0}) == Approx(1.0507010).epsilon(1e-7));
   CHECK(y.at({1}) == Approx(-1.1113307).epsilon(1e-7));
