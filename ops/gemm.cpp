@@ -69,11 +69,15 @@ namespace {
 /// measured faster here than 12 × 2 or 14 × 2 (docs/benchmarks.md, "GEMM tile"), because the
 /// taller tiles pack and write back more per k-step than they gain. KC is the same for every
 /// instruction set, so a product has the same bits under AVX2 and AVX-512 (docs/isa.md).
+/// TG_GEMM_AVX512_MR exists only to measure other AVX-512 tile heights (docs/benchmarks.md).
+#ifndef TG_GEMM_AVX512_MR
+#define TG_GEMM_AVX512_MR 8
+#endif
 template <class Arch, class T>
 struct Blocking {
-  static constexpr std::int64_t kMR = std::is_same_v<Arch, simd::Avx512> ? 8 : 6;
+  static constexpr std::int64_t kMR = std::is_same_v<Arch, simd::Avx512> ? TG_GEMM_AVX512_MR : 6;
   static constexpr std::int64_t kNR = 2 * simd::kLanes<T, Arch>;
-  static constexpr std::int64_t kMC = 144;
+  static constexpr std::int64_t kMC = 144 / kMR * kMR;  // 144 for MR = 6, 8 or 12
   static constexpr std::int64_t kKC = 256;
   static constexpr std::int64_t kNC = (sizeof(T) == 4 ? 4080 : 2040) / kNR * kNR;  // whole NR panels
   static_assert(kMC % kMR == 0 && kNC % kNR == 0, "blocks must hold whole micro-tiles");

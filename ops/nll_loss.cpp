@@ -6,6 +6,7 @@
 #include "autograd/tape.h"
 #include "ops/loss.h"
 #include "ops/loss_common.h"
+#include "ops/reduction.h"
 
 namespace tg {
 
@@ -29,7 +30,9 @@ Tensor reduce_losses(const Tensor& losses, Reduction reduction) {
   if (reduction == Reduction::none) return losses;
   NoGrad no_grad;
   const std::int64_t rows = losses.numel();
-  Tensor total = sum(losses.reshape({rows, 1}), {0});  // a column sum: the fixed tree over the rows
+  // A column sum (the fixed tree over the rows), through the engine: no axes vector to allocate.
+  const Tensor column = losses.reshape({rows, 1});
+  Tensor total = sum_over(column, make_reduce_plan(column.shape(), 1u, false), 1.0);
   dispatch(total.dtype(), "loss", [&]<class T>() {
     combine_across_ranks(total.data<T>(), 1, "loss");
     if (reduction == Reduction::mean) total.data<T>()[0] *= static_cast<T>(reduction_scale(reduction, rows));
