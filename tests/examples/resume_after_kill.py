@@ -208,11 +208,11 @@ def main():
             fail("fashion_mnist_snn: no resume.npz to test the argument check with")
 
         # ---- figure1 on the real Fashion-MNIST (it splits 50k/10k), tiny subsets, with --trace ----
-        args = ["--epochs", "4", "--train-subset", "256", "--valid-subset", "200", "--depths", "2,3",
+        args = ["--epochs", "3", "--train-subset", "256", "--valid-subset", "200", "--depths", "2,3",
                 "--models", "snn,bn", "--seed", "5", "--trace", "--trace-every", "1", "--no-plot"]
         ref_dir, kill_dir = os.path.join(scratch, "g_ref"), os.path.join(scratch, "g_kill")
         ref_out, seconds = reference("figure1", [FIGURE1, *args, "--out", ref_dir], env)
-        out = kill_and_resume("figure1", [FIGURE1, *args, "--out", kill_dir], env, kill_dir, seconds, 6)
+        out = kill_and_resume("figure1", [FIGURE1, *args, "--out", kill_dir], env, kill_dir, seconds, 5)
         if out is not None:
             compare("figure1", "figure1.csv (without seconds)",
                     without_columns(read(os.path.join(kill_dir, "figure1.csv")), {"seconds"}),
