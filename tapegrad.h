@@ -30,6 +30,7 @@
 #include "train/metrics.h"
 #include "train/metrics_log.h"
 #include "train/progress.h"
+#include "train/run_state.h"
 #include "train/weights.h"
 // ---- datasets: on the tensor layer alone ----
 #include "datasets/arff.h"

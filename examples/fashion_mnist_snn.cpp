@@ -13,6 +13,10 @@
 // A run writes <out>/metrics.csv (one row per epoch) and the checkpoint: weights, optimizer state,
 // and what --evaluate needs besides (Note [What the checkpoint holds]). The last line printed is
 // `test_accuracy: <x>` (or `valid_accuracy: <x>` with --valid).
+//
+// Training saves its whole state to <out>/resume.npz every --checkpoint-every epochs; after a
+// kill, the same command with --resume continues it and writes the same files, bit for bit, as a
+// run never stopped (Note [Resuming a run] in train/run_state.h; docs/fashion_mnist.md).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -35,6 +39,7 @@
 #include "train/checkpoint.h"
 #include "train/metrics_log.h"
 #include "train/progress.h"
+#include "train/run_state.h"
 #include "train/weights.h"
 #include "tapegrad.h"
 
@@ -71,7 +76,22 @@ struct Options {
   std::int64_t valid = 0;  // examples held out of the 60k for validation; 0 = final run on the test set
   bool flip = true;        // augment: mirror each training image left-right with probability 1/2
   std::string out = "runs/fashion_mnist_snn", checkpoint, evaluate;
+  int checkpoint_every = 1;  // epochs between saves of <out>/resume.npz
+  bool resume = false;
 };
+
+// What decides the results: a run resumes only with these unchanged (Note [Resuming a run]).
+optim::RunArguments run_arguments(const Options& o, const std::string& checkpoint) {
+  std::string hidden;
+  for (std::int64_t h : o.arch.hidden) hidden += (hidden.empty() ? "" : ",") + std::to_string(h);
+  return {{"--epochs", std::to_string(o.epochs)},   {"--lr", optim::exact(o.lr)},
+          {"--momentum", optim::exact(o.momentum)}, {"--weight-decay", optim::exact(o.weight_decay)},
+          {"--batch", std::to_string(o.batch_size)}, {"--hidden", hidden},
+          {"--dropout", optim::exact(o.arch.dropout)}, {"--input-dropout", optim::exact(o.arch.input_dropout)},
+          {"--no-flip", o.flip ? "no" : "yes"},     {"--seed", std::to_string(o.seed)},
+          {"--valid", std::to_string(o.valid)},     {"--checkpoint", checkpoint},
+          {"data folder (TG_FASHION_MNIST_DIR)", fashion_mnist_dir()}};
+}
 
 std::shared_ptr<nn::Sequential> build_model(const Architecture& arch, std::uint64_t seed) {
   Generator gen(seed);
@@ -163,6 +183,7 @@ void check_options(const Options& o) {
   check(o.arch.input_dropout >= 0 && o.arch.input_dropout < 1, me, "--input-dropout must be in [0, 1), got ",
         o.arch.input_dropout);
   check(o.valid >= 0, me, "--valid must be >= 0, got ", o.valid);
+  check(o.checkpoint_every > 0, me, "--checkpoint-every must be positive, got ", o.checkpoint_every);
 }
 
 int run_evaluate(const std::string& checkpoint) {
@@ -192,7 +213,11 @@ int run_evaluate(const std::string& checkpoint) {
 }
 
 int run_train(const Options& o) {
-  const auto start = std::chrono::steady_clock::now();
+  const std::string checkpoint = o.checkpoint.empty() ? (fs::path(o.out) / "model.npz").string() : o.checkpoint;
+  // Before the data is read: a bad --resume fails at once.
+  const optim::ResumableRun run("fashion_mnist_snn", o.out, run_arguments(o, checkpoint), o.resume);
+  for (const std::string& path : run.removed_temporaries()) std::printf("removed orphaned temporary %s\n", path.c_str());
+  auto start = std::chrono::steady_clock::now();
   const bool validating = o.valid > 0;
   Dataset train = load_fashion_mnist(Split::train);
   check(o.valid < train.size(), "fashion_mnist_snn: --valid ", o.valid, " leaves no training examples");
@@ -216,15 +241,30 @@ int run_train(const Options& o) {
   std::printf("train %lld, %s %lld, %lld parameters, %d threads\n", static_cast<long long>(train.size()), held_name,
               static_cast<long long>(held_out.size()), static_cast<long long>(model->parameter_count()), num_threads());
 
-  fs::create_directories(o.out);
   // Validation runs score the held-out part every epoch; a final run looks at the test set once.
   optim::MetricsLog log((fs::path(o.out) / "metrics.csv").string(),
                         {"epoch", "lr", "train_loss", "valid_loss", "valid_accuracy", "seconds"});
   optim::Progress progress("fmnist snn", o.epochs, loader.num_batches(), o.batch_size);
   std::int64_t steps = 0;
+  int first_epoch = 0;
   Tensor x;
   Evaluation last_valid;  // the held-out score after the latest epoch (validation runs)
-  for (int epoch = 0; epoch < o.epochs; ++epoch) {
+  if (run.resumed()) {  // everything that decides the next update (Note [Resuming a run])
+    const optim::TrainingState saved = run.restore(*model, &optimizer, &schedule);
+    first_epoch = static_cast<int>(saved.epoch), steps = saved.step;
+    for (const auto& [name, g] : saved.generators)
+      if (name == "flip") flip_gen = g;
+    for (const auto& [name, value] : saved.metrics) {
+      if (name == "valid_loss") last_valid.loss = value;
+      if (name == "valid_accuracy") last_valid.accuracy = value;
+      if (name == "seconds") start -= std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                 std::chrono::duration<double>(value));
+    }
+    log.restore(run.text("log/metrics_csv"));
+    log.flush();
+    std::printf("resumed %s after epoch %d of %d\n", run.path().c_str(), first_epoch, o.epochs);
+  }
+  for (int epoch = first_epoch; epoch < o.epochs; ++epoch) {
     const double lr = optimizer.lr();
     double total = 0;
     for (const Batch& batch : loader.batches(epoch)) {
@@ -258,19 +298,29 @@ int run_train(const Options& o) {
     row[5] = optim::MetricsLog::number(seconds_since(start));
     log.record(row);
     progress.end_epoch(epoch + 1, train_loss, summary);
+    if (optim::ResumableRun::due(epoch + 1, o.checkpoint_every, o.epochs)) {
+      NamedTensors extras = checkpoint_extras(o, scaler);
+      extras.emplace_back("log/metrics_csv", optim::text_tensor(log.csv()));
+      run.save(*model, &optimizer,
+               {.epoch = epoch + 1, .step = steps, .seed = o.seed, .generators = {{"flip", flip_gen}},
+                .metrics = {{"valid_loss", last_valid.loss}, {"valid_accuracy", last_valid.accuracy},
+                            {"seconds", seconds_since(start)}},
+                .extras = std::move(extras)},
+               &schedule);
+    }
   }
 
   // A validation run has just scored the held-out part after its last epoch; a final run scores
   // the test set once, here.
   const Evaluation final_score = validating ? last_valid : evaluate(*model, held_out);
   const double wall = seconds_since(start);
-  const std::string checkpoint = o.checkpoint.empty() ? (fs::path(o.out) / "model.npz").string() : o.checkpoint;
   if (fs::path(checkpoint).has_parent_path()) fs::create_directories(fs::path(checkpoint).parent_path());
   optim::TrainingState state{.epoch = o.epochs, .step = steps, .seed = o.seed, .generators = {},
                              .metrics = {{cat(held_name, "_accuracy"), final_score.accuracy},
                                          {cat(held_name, "_loss"), final_score.loss}},
                              .extras = checkpoint_extras(o, scaler)};
   optim::save_checkpoint(checkpoint, *model, &optimizer, state, &schedule);
+  run.finish();
 
   std::printf("checkpoint: %s\n", checkpoint.c_str());
   std::printf("wall_time: %.1f s (%s)\n", wall, optim::format_duration(wall).c_str());
@@ -299,6 +349,8 @@ int main(int argc, char** argv) {
   app.add_option("--valid", o.valid, "hold out this many training examples for validation; the test set is not used");
   app.add_option("--out", o.out, "directory for metrics.csv (and the default checkpoint)");
   app.add_option("--checkpoint", o.checkpoint, "where to save the model (default <out>/model.npz)");
+  app.add_option("--checkpoint-every", o.checkpoint_every, "save the run's state to <out>/resume.npz every N epochs");
+  app.add_flag("--resume", o.resume, "continue the killed run in --out (started with the same other arguments)");
   app.add_option("--evaluate", o.evaluate, "load this checkpoint and evaluate it on the test set only")
       ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);

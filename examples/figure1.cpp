@@ -24,6 +24,16 @@
 //         StandardScaler fitted on the 50k part. --train-subset trains on the first N of the 50k
 //         (a random subset, since the split is a random permutation); the scaler is still the 50k one.
 //
+// Note [Resuming figure1]
+// ~~~~~~~~~~~~~~~~~~~~~~~~
+// The runs are curves, one per (depth, model), trained one after another. DIR/resume.npz
+// (train/run_state.h) holds the curve in training — its model, optimizer and epoch, saved every
+// --checkpoint-every epochs and after its last — and the results of every curve before it: their
+// losses and wall times, figure1.csv's rows and, with --trace, trace.csv's rows so far. So a kill
+// loses at most --checkpoint-every epochs of one curve, and `--resume` with the same arguments
+// skips the finished curves, continues the interrupted one, and writes the same figure1.csv,
+// trace.csv and table (wall-time columns apart) as a run never stopped.
+//
 // Note [Logging must not train]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
 // The logged training loss is the paper's: the mean cross-entropy over the whole training set in
@@ -41,6 +51,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -56,6 +67,7 @@
 #include "examples/common.h"
 #include "train/metrics_log.h"
 #include "train/progress.h"
+#include "train/run_state.h"
 #include "tapegrad.h"
 
 #ifndef TG_SOURCE_DIR
@@ -89,7 +101,25 @@ struct Options {
   bool plot = true;
   bool trace = false;
   std::int64_t trace_every = 10;
+  int checkpoint_every = 1;  // epochs between saves of DIR/resume.npz
+  bool resume = false;
 };
+
+// What decides the results: a run resumes only with these unchanged (Note [Resuming a run]).
+optim::RunArguments run_arguments(const Options& o) {
+  std::string depths, models;
+  for (int d : o.depths) depths += (depths.empty() ? "" : ",") + std::to_string(d);
+  for (const std::string& m : o.models) models += (models.empty() ? "" : ",") + m;
+  return {{"--epochs", std::to_string(o.epochs)},
+          {"--train-subset", std::to_string(o.train_subset)},
+          {"--valid-subset", std::to_string(o.valid_subset)},
+          {"--depths", depths},
+          {"--models", models},
+          {"--seed", std::to_string(o.seed)},
+          {"--trace", o.trace ? "yes" : "no"},
+          {"--trace-every", std::to_string(o.trace_every)},
+          {"data folder (TG_FASHION_MNIST_DIR)", fashion_mnist_dir()}};
+}
 
 struct Data {
   Dataset train, valid;
@@ -167,12 +197,16 @@ struct Curve {
   double seconds = 0;
 };
 
+// Saves the run after `epoch` epochs of the curve in training (Note [Resuming figure1]).
+using SaveRun = std::function<void(const nn::Module&, const optim::SGD&, int epoch, std::int64_t steps, const Curve&)>;
+
 // Trains one model × depth for o.epochs epochs, logging every epoch (and epoch 0) to `log`;
 // `tracer`, when given, traces the training steps (the logging passes run under NoGrad: untraced).
+// With `resume`, continues the curve saved there; `save` is called every o.checkpoint_every epochs.
 Curve run(Model kind, int depth, const Data& data, const Options& o, optim::MetricsLog& log,
-          nn::MomentTracer* tracer) {
+          nn::MomentTracer* tracer, const optim::ResumableRun* resume, const SaveRun& save) {
   using Clock = std::chrono::steady_clock;
-  const auto start = Clock::now();
+  auto start = Clock::now();
   Generator gen(o.seed);
   const std::shared_ptr<nn::Sequential> model = build_model(kind, depth, gen);
   optim::SGD sgd(model->parameters(), {.lr = kLearningRate});
@@ -194,9 +228,19 @@ Curve run(Model kind, int depth, const Data& data, const Options& o, optim::Metr
     progress.end_epoch(epoch, train_loss, summary);
   };
 
-  log_epoch(0);
+  int first_epoch = 1;
+  std::int64_t steps = 0;
+  if (resume) {
+    const optim::TrainingState saved = resume->restore(*model, &sgd);
+    first_epoch = static_cast<int>(saved.epoch) + 1, steps = saved.step;
+    curve.train_loss = resume->array(cat("curve/", depth, "-", model_name(kind), "/train_loss")).to_vector();
+    curve.seconds = resume->array(cat("curve/", depth, "-", model_name(kind), "/seconds")).item();
+    start -= std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(curve.seconds));
+  } else {
+    log_epoch(0);
+  }
   if (tracer) tracer->attach(*model);
-  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+  for (int epoch = first_epoch; epoch <= o.epochs; ++epoch) {
     for (const Batch& batch : loader.batches(epoch - 1)) {
       const Tensor loss = cross_entropy((*model)(batch.x), batch.y, Reduction::sum);
       sgd.zero_grad();
@@ -204,8 +248,10 @@ Curve run(Model kind, int depth, const Data& data, const Options& o, optim::Metr
       if (tracer) tracer->step();  // reads the gradients, before the update
       sgd.step();
       progress.step(loss.item() / static_cast<double>(kBatch));
+      ++steps;
     }
     log_epoch(epoch);
+    if (optim::ResumableRun::due(epoch, o.checkpoint_every, o.epochs)) save(*model, sgd, epoch, steps, curve);
   }
   if (tracer) tracer->detach();  // the model dies here; the rows stay
   return curve;
@@ -300,6 +346,9 @@ int main(int argc, char** argv) {
   app.add_flag("--trace", o.trace, "also write DIR/trace.csv and DIR/trace.png: per-layer moments over training");
   app.add_option("--trace-every", o.trace_every, "with --trace: trace every K-th update")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000000}));
+  app.add_option("--checkpoint-every", o.checkpoint_every, "save the curve in training to DIR/resume.npz every N epochs")
+      ->check(CLI::Range(1, 1000000));
+  app.add_flag("--resume", o.resume, "continue the killed run in --out (started with the same other arguments)");
   CLI11_PARSE(app, argc, argv);
 
   const auto start = std::chrono::steady_clock::now();
@@ -312,30 +361,74 @@ int main(int argc, char** argv) {
         check(o.depths[i] != o.depths[j], "figure1: --depths names ", o.depths[i], " twice");
     const std::vector<Model> models = parse_models(o.models);
 
+    const std::filesystem::path dir(o.out);
+    const optim::ResumableRun resumable("figure1", dir, run_arguments(o), o.resume);  // before the data: fails fast
+    for (const std::string& path : resumable.removed_temporaries()) std::cout << "removed orphaned temporary " << path << "\n";
     const Data data = load_data(o);
     std::cout << "figure1: Fashion-MNIST, " << data.train.size() << " training and " << data.valid.size()
               << " validation examples, " << o.epochs << " epochs, " << num_threads() << " threads\n";
-    const std::filesystem::path dir(o.out);
-    std::filesystem::create_directories(dir);
     optim::MetricsLog log((dir / "figure1.csv").string(),
                           {"model", "depth", "epoch", "train_loss", "valid_loss", "valid_accuracy", "seconds"});
 
+    // Where a resumed run stands (Note [Resuming figure1]): curves before `current` are finished,
+    // and so is `current` itself when its saved epoch is the last.
+    std::int64_t current = -1, current_epoch = 0, current_steps = 0;
+    std::string trace_rows;  // trace.csv's rows of the curves before this process's, without the header
+    if (resumable.resumed()) {
+      current = static_cast<std::int64_t>(resumable.array("figure1/curve").item());
+      current_epoch = static_cast<std::int64_t>(resumable.array("state/epoch").item());
+      current_steps = static_cast<std::int64_t>(resumable.array("state/step").item());
+      log.restore(resumable.text("log/figure1_csv"));
+      log.flush();
+      if (o.trace) trace_rows = resumable.text("log/trace_csv");
+      std::cout << "figure1: resumed " << resumable.path().string() << " at curve " << current + 1 << ", epoch "
+                << current_epoch << " of " << o.epochs << "\n";
+    }
+
     std::vector<Curve> curves;
     std::vector<std::unique_ptr<nn::MomentTracer>> tracers;
+    auto all_trace_rows = [&] {
+      std::string text = trace_rows;
+      for (const auto& t : tracers)
+        for (const nn::TraceRow& row : t->rows()) text += nn::MomentTracer::csv_row(row) + "\n";
+      return text;
+    };
+    auto curve_name = [](const Curve& c) { return cat("curve/", c.depth, "-", model_name(c.model)); };
+    auto save_arrays = [&](const Curve& c, NamedTensors& extras) {
+      extras.emplace_back(curve_name(c) + "/train_loss", tensor(c.train_loss, {static_cast<std::int64_t>(c.train_loss.size())}, DType::float64));
+      extras.emplace_back(curve_name(c) + "/seconds", tensor({c.seconds}, DType::float64).reshape({}));
+    };
     for (int depth : o.depths)
       for (Model m : models) {
+        const auto index = static_cast<std::int64_t>(curves.size());
+        if (index < current || (index == current && current_epoch == o.epochs)) {  // finished before the kill
+          Curve done{m, depth, {}};
+          done.train_loss = resumable.array(curve_name(done) + "/train_loss").to_vector();
+          done.seconds = resumable.array(curve_name(done) + "/seconds").item();
+          curves.push_back(done);
+          continue;
+        }
+        const bool resuming = index == current;
         nn::MomentTracer* tracer = nullptr;
         if (o.trace)
           tracer = tracers.emplace_back(std::make_unique<nn::MomentTracer>(nn::TraceOptions{
-              .every = o.trace_every, .run = cat(model_name(m), "-d", depth)})).get();
-        curves.push_back(run(m, depth, data, o, log, tracer));
+              .every = o.trace_every, .first_step = resuming ? current_steps : 0,
+              .run = cat(model_name(m), "-d", depth)})).get();
+        const SaveRun save = [&](const nn::Module& model, const optim::SGD& sgd, int epoch, std::int64_t steps,
+                                 const Curve& curve) {
+          NamedTensors extras{{"figure1/curve", labels({index}).reshape({})},
+                              {"log/figure1_csv", optim::text_tensor(log.csv())}};
+          for (const Curve& c : curves) save_arrays(c, extras);
+          save_arrays(curve, extras);
+          if (o.trace) extras.emplace_back("log/trace_csv", optim::text_tensor(all_trace_rows()));
+          resumable.save(model, &sgd, {.epoch = epoch, .step = steps, .seed = o.seed, .extras = std::move(extras)});
+        };
+        curves.push_back(run(m, depth, data, o, log, tracer, resuming ? &resumable : nullptr, save));
       }
 
     if (o.plot) examples::run_plot_script("figure1", TG_SOURCE_DIR, "plot_figure1.py", {dir.string()}, dir / "figure1.png");
     if (o.trace) {
-      std::vector<const nn::MomentTracer*> traces;
-      for (const auto& t : tracers) traces.push_back(t.get());
-      nn::write_trace_csv((dir / "trace.csv").string(), traces);
+      write_file_atomically((dir / "trace.csv").string(), nn::MomentTracer::csv_header() + "\n" + all_trace_rows());
       std::cout << "trace: " << (dir / "trace.csv").string() << "\n";
       if (o.plot)
         examples::run_plot_script("figure1", TG_SOURCE_DIR, "plot_trace.py",
@@ -343,6 +436,7 @@ int main(int argc, char** argv) {
     }
     const std::string summary = table(curves);
     write_file_atomically((dir / "figure1_table.txt").string(), summary);
+    resumable.finish();
     std::cout << "\n" << summary << "figure1: total "
               << optim::format_duration(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count())
               << " wall time; results in " << dir.string() << "\n";

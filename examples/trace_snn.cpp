@@ -17,6 +17,11 @@
 //   both end in Linear(width, 10) (Glorot uniform); mean cross-entropy, plain SGD, batch 128.
 // Inputs are standardised Fashion-MNIST pixels, or with --data synthetic N(0, 1) vectors labelled
 // by a fixed random linear map (no data files needed).
+//
+// Training saves its state to DIR/resume.npz every --checkpoint-every epochs (the network in
+// training, its optimizer, epoch and tracer step, and trace.csv's rows so far); after a kill the
+// same command with --resume continues and writes the same trace.csv, bit for bit, as a run never
+// stopped (Note [Resuming a run] in train/run_state.h).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -33,6 +38,7 @@
 #include "autograd/profiler.h"
 #include "examples/common.h"
 #include "nn/moment_tracer.h"
+#include "train/run_state.h"
 #include "tapegrad.h"
 
 #ifndef TG_SOURCE_DIR
@@ -58,7 +64,22 @@ struct Options {
   std::string out = "runs/trace";
   bool plot = true;
   std::uint64_t seed = 0;
+  int checkpoint_every = 1;  // epochs between saves of DIR/resume.npz
+  bool resume = false;
 };
+
+// What decides the results: a run resumes only with these unchanged (Note [Resuming a run]).
+optim::RunArguments run_arguments(const Options& o) {
+  std::string models;
+  for (const std::string& m : o.models) models += (models.empty() ? "" : ",") + m;
+  optim::RunArguments arguments{{"--depth", std::to_string(o.depth)},   {"--width", std::to_string(o.width)},
+                                {"--epochs", std::to_string(o.epochs)}, {"--train-subset", std::to_string(o.train_subset)},
+                                {"--every", std::to_string(o.every)},   {"--lr", optim::exact(o.lr)},
+                                {"--models", models},                   {"--data", o.data},
+                                {"--seed", std::to_string(o.seed)}};
+  if (o.data == "fashion") arguments.emplace_back("data folder (TG_FASHION_MNIST_DIR)", fashion_mnist_dir());
+  return arguments;
+}
 
 std::shared_ptr<nn::Sequential> build_model(const std::string& kind, int depth, std::int64_t width, Generator& gen) {
   auto net = std::make_shared<nn::Sequential>();
@@ -113,18 +134,48 @@ std::string last_variances(const nn::MomentTracer& tracer) {
 }
 
 int train(const Options& o) {
+  const optim::ResumableRun run("trace_snn", o.out, run_arguments(o), o.resume);  // before the data: fails fast
+  for (const std::string& path : run.removed_temporaries()) std::cout << "removed orphaned temporary " << path << "\n";
   const Dataset data = load_data(o);
   std::cout << "trace_snn: " << o.data << ", " << data.size() << " examples, depth " << o.depth << ", width " << o.width
             << ", " << o.epochs << " epochs, tracing every " << o.every << " steps\n";
+  // A resumed run: the networks before `current` are done, and `current` after `first_epoch` epochs.
+  std::int64_t current = 0, first_epoch = 0;
+  std::string saved_rows, saved_variances;  // trace.csv's rows before the resumed point; its last epoch line's
+  if (run.resumed()) {
+    current = static_cast<std::int64_t>(run.array("trace/model").item());
+    first_epoch = static_cast<std::int64_t>(run.array("state/epoch").item());
+    saved_rows = run.text("log/trace_csv");
+    saved_variances = run.text("trace/last_variances");
+    check(current >= 0 && current <= static_cast<std::int64_t>(o.models.size()), "trace_snn --resume: ",
+          run.path().string(), ": trace/model is ", current, " of ", o.models.size(), " networks");
+    std::cout << "trace_snn: resumed " << run.path().string() << " at network " << current + 1 << ", epoch "
+              << first_epoch << " of " << o.epochs << "\n";
+  }
   std::vector<std::unique_ptr<nn::MomentTracer>> tracers;
-  for (const std::string& kind : o.models) {
+  auto all_rows = [&] {
+    std::string text = saved_rows;
+    for (const auto& t : tracers)
+      for (const nn::TraceRow& row : t->rows()) text += nn::MomentTracer::csv_row(row) + "\n";
+    return text;
+  };
+  for (std::int64_t index = current; index < static_cast<std::int64_t>(o.models.size()); ++index) {
+    const std::string& kind = o.models[index];
     Generator gen(o.seed);
     const auto model = build_model(kind, o.depth, o.width, gen);
     optim::SGD sgd(model->parameters(), {.lr = o.lr});
     DataLoader loader(data, {.batch_size = kBatch, .shuffle = true, .drop_last = true, .seed = o.seed});
-    auto& tracer = *tracers.emplace_back(std::make_unique<nn::MomentTracer>(nn::TraceOptions{.every = o.every, .run = kind}));
+    std::int64_t steps = 0;
+    int start_epoch = 0;
+    std::string variances;  // while this process's tracer has no rows, the resumed run's last
+    if (run.resumed() && index == current && first_epoch > 0) {
+      const optim::TrainingState saved = run.restore(*model, &sgd);
+      start_epoch = static_cast<int>(saved.epoch), steps = saved.step, variances = saved_variances;
+    }
+    auto& tracer = *tracers.emplace_back(std::make_unique<nn::MomentTracer>(
+        nn::TraceOptions{.every = o.every, .first_step = steps, .run = kind}));
     tracer.attach(*model);
-    for (int epoch = 0; epoch < o.epochs; ++epoch) {
+    for (int epoch = start_epoch; epoch < o.epochs; ++epoch) {
       double total = 0;
       for (const Batch& batch : loader.batches(epoch)) {
         const Tensor loss = cross_entropy((*model)(batch.x), batch.y);
@@ -133,20 +184,30 @@ int train(const Options& o) {
         tracer.step();  // after backward (gradients), before the update
         sgd.step();
         total += loss.item();
+        ++steps;
       }
+      if (!tracer.rows().empty()) variances = last_variances(tracer);
       std::cout << kind << " epoch " << epoch + 1 << ": mean loss " << std::setprecision(4)
-                << total / static_cast<double>(loader.num_batches()) << ", " << last_variances(tracer) << "\n";
+                << total / static_cast<double>(loader.num_batches()) << ", " << variances << "\n";
+      if (optim::ResumableRun::due(epoch + 1, o.checkpoint_every, o.epochs)) {
+        // After the last epoch the next network is due, from scratch: an epoch count of 0 says so.
+        const bool last = epoch + 1 == o.epochs;
+        run.save(*model, &sgd,
+                 {.epoch = last ? 0 : epoch + 1, .step = steps, .seed = o.seed,
+                  .extras = {{"trace/model", labels({last ? index + 1 : index}).reshape({})},
+                             {"trace/last_variances", optim::text_tensor(variances)},
+                             {"log/trace_csv", optim::text_tensor(all_rows())}}});
+      }
     }
     tracer.detach();  // the model dies at the end of this iteration; the rows stay
   }
-  std::vector<const nn::MomentTracer*> all;
-  for (const auto& t : tracers) all.push_back(t.get());
   const fs::path csv = fs::path(o.out) / "trace.csv";
-  nn::write_trace_csv(csv.string(), all);
+  write_file_atomically(csv.string(), nn::MomentTracer::csv_header() + "\n" + all_rows());
   std::cout << "trace: " << csv.string() << "\n";
   if (o.plot)
     examples::run_plot_script("trace_snn", TG_SOURCE_DIR, "plot_trace.py",
                               {csv.string(), (fs::path(o.out) / "trace.png").string()}, fs::path(o.out) / "trace.png");
+  run.finish();
   return 0;
 }
 
@@ -257,6 +318,9 @@ int main(int argc, char** argv) {
   app.add_option("--seed", o.seed, "seed of the weights and the batch order");
   app.add_option("--out", o.out, "output directory");
   app.add_flag_callback("--no-plot", [&o] { o.plot = false; }, "skip tools/plot_trace.py (the CSV is written either way)");
+  app.add_option("--checkpoint-every", o.checkpoint_every, "save the run's state to DIR/resume.npz every N epochs")
+      ->check(CLI::Range(1, 1000000));
+  app.add_flag("--resume", o.resume, "continue the killed run in --out (started with the same other arguments)");
   app.add_flag("--overhead", measure, "measure the tracer's cost and print a profiler table instead of training");
   CLI11_PARSE(app, argc, argv);
   try {

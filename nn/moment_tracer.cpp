@@ -121,8 +121,9 @@ std::string csv_text(const std::string& s) {
 
 }  // namespace
 
-MomentTracer::MomentTracer(TraceOptions options) : options_(std::move(options)) {
+MomentTracer::MomentTracer(TraceOptions options) : options_(std::move(options)), step_(options_.first_step) {
   check(options_.every >= 1, "MomentTracer: every is ", options_.every, "; it must be at least 1");
+  check(options_.first_step >= 0, "MomentTracer: first_step is ", options_.first_step, "; it must be >= 0");
   csv_text(options_.run);
 }
 

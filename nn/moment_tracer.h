@@ -48,6 +48,7 @@ namespace tg::nn {
 
 struct TraceOptions {
   std::int64_t every = 1;  ///< trace steps 0, every, 2·every, ...
+  std::int64_t first_step = 0;  ///< the number of the first step(), e.g. the steps a resumed run already took
   std::string run = "";    ///< a label for every row, e.g. "snn" or "batchnorm"
   bool gradients = true;   ///< also trace ‖∂loss/∂output‖ through backward hooks
   /// Ω for the `outside` column; only its μ and ν bounds are used.

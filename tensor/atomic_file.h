@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tg {
 
@@ -34,5 +35,10 @@ class AtomicFile {
 
 /// Writes `contents` to `path` through an AtomicFile.
 void write_file_atomically(const std::string& path, std::string_view contents);
+
+/// Removes the temporaries that killed writers left in `dir`: files named "<name>.tmp.<pid>"
+/// whose process no longer exists. Returns their paths. A run calls it when it starts (or resumes)
+/// in its output folder; a live writer's temporary is left alone.
+std::vector<std::string> remove_orphaned_temporaries(const std::string& dir);
 
 }  // namespace tg

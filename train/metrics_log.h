@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tg::optim {
@@ -18,6 +19,11 @@ class MetricsLog {
   void record(const std::vector<std::string>& values);
   /// Writes the table atomically. Called by record() when auto_flush is on (the default).
   void flush() const;
+  /// The table as flush() writes it: the header line, then one line per row.
+  std::string csv() const;
+  /// Replaces the rows with those of `text`, a csv() of a table with the same columns (a resumed
+  /// run's rows so far, train/run_state.h); a tg::Error if the header differs. Does not flush.
+  void restore(const std::string& text);
 
   static std::string number(double value);
   bool auto_flush = true;
