@@ -13,6 +13,10 @@
 // A run writes <out>/metrics.csv (one row per epoch) and the checkpoint: weights, optimizer state,
 // and what --evaluate needs besides (Note [What the checkpoint holds]). The last line printed is
 // `test_accuracy: <x>` (or `valid_accuracy: <x>` with --valid).
+//
+// Under `mpirun -np R` (R a power of two) it trains data-parallel with no flag: every rank loads
+// the data and draws the same batches, trains on its rows of each (tg::dist, docs/distributed.md),
+// and ends with one process's parameters bit for bit; rank 0 alone prints and writes files.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -33,6 +37,7 @@
 #include "datasets/scaler.h"
 #include "examples/common.h"
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 #include "train/metrics_log.h"
 #include "train/progress.h"
 #include "train/weights.h"
@@ -182,6 +187,7 @@ int run_evaluate(const std::string& checkpoint) {
   const optim::TrainingState state = optim::load_checkpoint(checkpoint, *model, nullptr);
   const Dataset test = scaler.transform(load_fashion_mnist(Split::test));
   const Evaluation score = evaluate(*model, test);
+  if (!dist::is_root_process()) return 0;  // every rank of an mpirun evaluates; one prints
   std::printf("checkpoint: %s  (hidden %s, dropout %g, input_dropout %g)\n", checkpoint.c_str(),
               hidden_str(stored.arch.hidden).c_str(), stored.arch.dropout, stored.arch.input_dropout);
   for (const auto& [name, value] : state.metrics)
@@ -212,14 +218,19 @@ int run_train(const Options& o) {
   optim::CosineAnnealingLR schedule(optimizer, o.epochs);
   DataLoader loader(train_scaled, {.batch_size = o.batch_size, .shuffle = true, .drop_last = false, .seed = o.seed});
   Generator flip_gen(o.seed + 7777);
-  std::cout << *model << "\n";
-  std::printf("train %lld, %s %lld, %lld parameters, %d threads\n", static_cast<long long>(train.size()), held_name,
+  // Under mpirun: data-parallel over the ranks (null in one process); rank 0 prints and writes.
+  const std::unique_ptr<dist::DataParallel> ddp = dist::data_parallel_if_launched(*model);
+  const bool root = dist::is_root_process();
+  if (root) std::cout << *model << "\n";
+  if (root) std::printf("train %lld, %s %lld, %lld parameters, %d threads\n", static_cast<long long>(train.size()), held_name,
               static_cast<long long>(held_out.size()), static_cast<long long>(model->parameter_count()), num_threads());
+  if (root && ddp) std::printf("data-parallel on %d ranks (%s)\n", ddp->ranks(), ddp->communicator().backend());
 
-  fs::create_directories(o.out);
+  if (root) fs::create_directories(o.out);
   // Validation runs score the held-out part every epoch; a final run looks at the test set once.
   optim::MetricsLog log((fs::path(o.out) / "metrics.csv").string(),
                         {"epoch", "lr", "train_loss", "valid_loss", "valid_accuracy", "seconds"});
+  log.auto_flush = root;
   optim::Progress progress("fmnist snn", o.epochs, loader.num_batches(), o.batch_size);
   std::int64_t steps = 0;
   Tensor x;
@@ -233,15 +244,16 @@ int run_train(const Options& o) {
         mirror_rows(batch.x, bernoulli({batch.x.size(0)}, 0.5, flip_gen));
         x = scaler.transform(batch.x);
       }
-      Tensor loss = cross_entropy((*model)(x), batch.y);
       optimizer.zero_grad();
-      backward(loss);
+      const Tensor loss = dist::backward_step(ddp.get(), x, batch.y, [&](const Tensor& xs, const Tensor& ys) {
+        return cross_entropy((*model)(xs), ys);
+      });
       optimizer.step();
       const double value = loss.item();
       check(std::isfinite(value), "fashion_mnist_snn: the loss is ", value, " at epoch ", epoch + 1,
             "; lower --lr");
       total += value;
-      progress.step(value);
+      if (root) progress.step(value);
       ++steps;
     }
     schedule.step();
@@ -257,13 +269,14 @@ int run_train(const Options& o) {
     }
     row[5] = optim::MetricsLog::number(seconds_since(start));
     log.record(row);
-    progress.end_epoch(epoch + 1, train_loss, summary);
+    if (root) progress.end_epoch(epoch + 1, train_loss, summary);
   }
 
   // A validation run has just scored the held-out part after its last epoch; a final run scores
   // the test set once, here.
   const Evaluation final_score = validating ? last_valid : evaluate(*model, held_out);
   const double wall = seconds_since(start);
+  if (!root) return 0;
   const std::string checkpoint = o.checkpoint.empty() ? (fs::path(o.out) / "model.npz").string() : o.checkpoint;
   if (fs::path(checkpoint).has_parent_path()) fs::create_directories(fs::path(checkpoint).parent_path());
   optim::TrainingState state{.epoch = o.epochs, .step = steps, .seed = o.seed, .generators = {},
@@ -307,6 +320,7 @@ int main(int argc, char** argv) {
     check_options(o);
     return o.evaluate.empty() ? run_train(o) : run_evaluate(o.evaluate);
   } catch (const std::exception& e) {  // tg::Error, or a filesystem error writing --out
+    dist::abort_job_if_distributed(cat("error: ", e.what()));
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
   }
