@@ -79,7 +79,7 @@ std::vector<Tensor> explicit_loop(const Dataset& train, tg::dist::Communicator& 
 
 }  // namespace
 
-TEST_CASE("docs/distributed.md: the program loop in one process and the explicit loop on 2 and 4 ranks agree") {
+TEST_CASE("docs/distributed.md: the program loop in one process and the explicit loop on 2 ranks agree bit for bit") {
   const Dataset train = blobs(300, 1);
   const std::vector<Tensor> one = program_loop(train);
   {
