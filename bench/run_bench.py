@@ -12,14 +12,18 @@ Writes build/bench/<UTC date-time>/ (the folder is printed first; build/bench/la
   train.json                 bench/compare_pytorch.py: training step and tiny graph, tapegrad vs PyTorch/libtorch
   small_nets.json            bench/small_nets.cpp at the default thread count and at 1 thread, with one
                              core kept busy by a loop pinned to it, and on the machine as it is
+  dist.json                  bench/dist_step.cpp (train_step's step): one process at 1 and 2 threads, and
+                             data-parallel under `mpirun -np 2` at one thread per rank, with and without
+                             overlap (only when mpirun is installed)
 <isa> is the instruction set tapegrad chooses here and, when that is wider, avx2 as well (the fair
-row for AVX2-only machines). Parts (--only): gemm, kernels, train, small_nets.
+row for AVX2-only machines). Parts (--only): gemm, kernels, train, small_nets, dist.
 """
 import argparse
 import datetime
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PARTS = ("gemm", "kernels", "train", "small_nets")
+PARTS = ("gemm", "kernels", "train", "small_nets", "dist")
 GBENCH_FLAGS = "--benchmark_min_time=0.2 --benchmark_repetitions=3 --benchmark_report_aggregates_only=true"
 # The thread settings below are the programs' own; the caller's must not leak into them.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "TG_ISA")
@@ -124,6 +128,35 @@ def small_nets(bin_dir, rounds):
     return out
 
 
+# Open MPI on one node: as root too, shared memory and self, no cross-memory attach (containers).
+MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_btl": "self,vader",
+           "OMPI_MCA_btl_vader_single_copy_mechanism": "none"}
+
+
+def dist_steps(bin_dir, rounds):
+    """{setting: median figures} of dist_step; each round runs every setting once, in an order that
+    alternates between rounds."""
+    program = os.path.join(bin_dir, "dist_step")
+    mpirun = ["mpirun", "-np", "2", "--bind-to", "none"]
+    settings = {"R=1 threads=1": [program, "--threads", "1"],
+                "R=1 threads=2": [program, "--threads", "2"],
+                "R=2 threads=1 overlap": [*mpirun, program, "--threads", "1"],
+                "R=2 threads=1 no-overlap": [*mpirun, program, "--threads", "1", "--no-overlap"]}
+    runs = {k: [] for k in settings}
+    for r in range(rounds):
+        for name in (list(settings) if r % 2 == 0 else list(reversed(settings))):
+            log(f"dist_step round {r + 1}/{rounds}: {name}")
+            runs[name].append(harness.run(settings[name], env=MPI_ENV, drop=THREAD_VARIABLES))
+    out = {"isa": runs["R=1 threads=1"][0]["isa"], "rounds": rounds, "settings": {}}
+    for name, rs in runs.items():
+        entry = {k: statistics.median(r[k] for r in rs)
+                 for k in ("ms_per_step", "ms_min", "allreduce_ms", "bytes_sent_per_step")}
+        entry["ms_per_step_rounds"] = [r["ms_per_step"] for r in rs]
+        entry["losses"] = sorted({str(r["loss"]) for r in rs})
+        out["settings"][name] = entry
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin", default="build/bin")
@@ -162,6 +195,13 @@ def main():
     if "small_nets" in parts:
         with open(os.path.join(run_dir, "small_nets.json"), "w") as f:
             json.dump(small_nets(args.bin, args.rounds), f, indent=2)
+
+    if "dist" in parts:
+        if shutil.which("mpirun"):
+            with open(os.path.join(run_dir, "dist.json"), "w") as f:
+                json.dump(dist_steps(args.bin, args.rounds), f, indent=2)
+        else:
+            log("dist: mpirun is not installed; no data-parallel rows")
 
     machine["load_after"] = os.getloadavg()
     machine["minutes"] = round((time.monotonic() - start) / 60, 1)

@@ -179,6 +179,28 @@ def small_net_rows(rows, run, doc):
              sum(len(d["losses"]) for d in doc["datasets"].values()), "1 per dataset", same, "{:.0f} values")
 
 
+def dist_rows(rows, run, doc):
+    isa = doc["isa"].split()[0]
+    d = doc["settings"]
+    two, one, threads2 = d["R=2 threads=1 overlap"], d["R=1 threads=1"], d["R=1 threads=2"]
+    flat = d["R=2 threads=1 no-overlap"]
+    step = "data-parallel step (train step's shape)"
+    add_ratio(rows, run, f"{step}: time 2 ranks x 1 thread / 1 process x 2 threads", isa,
+              two["ms_per_step"] / threads2["ms_per_step"], None, at_most)
+    add_ratio(rows, run, f"{step}: speed-up 1 -> 2 ranks (1 thread each)", isa,
+              one["ms_per_step"] / two["ms_per_step"], None, at_least)
+    add_ratio(rows, run, f"{step}: time with overlap / without", isa, two["ms_per_step"] / flat["ms_per_step"],
+              None, at_most)
+    rows.add(run, f"{step}: ms waiting for the gradient exchange, overlap", isa, two["allreduce_ms"], "(info)", None)
+    rows.add(run, f"{step}: ms waiting for the gradient exchange, no overlap", isa, flat["allreduce_ms"], "(info)",
+             None)
+    rows.add(run, f"{step}: MB sent per rank per step", isa, two["bytes_sent_per_step"] / 1e6, "(info)", None,
+             "{:.2f}")
+    losses = {loss for v in d.values() for loss in v["losses"]}
+    rows.add(run, f"{step}: last loss, distinct values over all settings", isa, len(losses), "1", len(losses) == 1,
+             "{:.0f} values")
+
+
 def run_rows(rows, run, path):
     for isa in ("avx512", "avx2", "sse2"):
         doc = load(os.path.join(path, f"gemm_{isa}.json"))
@@ -194,6 +216,9 @@ def run_rows(rows, run, path):
     doc = load(os.path.join(path, "small_nets.json"))
     if doc:
         small_net_rows(rows, run, doc)
+    doc = load(os.path.join(path, "dist.json"))
+    if doc:
+        dist_rows(rows, run, doc)
 
 
 def describe_run(path):
@@ -223,6 +248,11 @@ def details(path):
             lines.append(f"small nets {name} s: " + ", ".join(
                 f"{k[: -len('_seconds')]} {v:.3f}" for k, v in d.items() if k.endswith("_seconds")) +
                 f"; test accuracy {d['test_accuracy']:.3f}")
+    dist = load(os.path.join(path, "dist.json"))
+    if dist:
+        for name, v in dist["settings"].items():
+            lines.append(f"dist_step {name}: {v['ms_per_step']:.2f} ms per step (rounds "
+                         f"{', '.join(f'{x:.2f}' for x in v['ms_per_step_rounds'])}), exchange {v['allreduce_ms']:.2f} ms")
     return lines
 
 

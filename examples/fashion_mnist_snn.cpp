@@ -17,6 +17,9 @@
 // Training saves its whole state to <out>/resume.npz every --checkpoint-every epochs; after a
 // kill, the same command with --resume continues it and writes the same files, bit for bit, as a
 // run never stopped (Note [Resuming a run] in train/run_state.h; docs/fashion_mnist.md).
+// Under `mpirun -np R` (R a power of two) it trains data-parallel with no flag: every rank loads
+// the data and draws the same batches, trains on its rows of each (tg::dist, docs/distributed.md),
+// and ends with one process's parameters bit for bit; rank 0 alone prints and writes files.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -37,6 +40,7 @@
 #include "datasets/scaler.h"
 #include "examples/common.h"
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 #include "train/metrics_log.h"
 #include "train/progress.h"
 #include "train/run_state.h"
@@ -203,6 +207,7 @@ int run_evaluate(const std::string& checkpoint) {
   const optim::TrainingState state = optim::load_checkpoint(checkpoint, *model, nullptr);
   const Dataset test = scaler.transform(load_fashion_mnist(Split::test));
   const Evaluation score = evaluate(*model, test);
+  if (!dist::is_root_process()) return 0;  // every rank of an mpirun evaluates; one prints
   std::printf("checkpoint: %s  (hidden %s, dropout %g, input_dropout %g)\n", checkpoint.c_str(),
               hidden_str(stored.arch.hidden).c_str(), stored.arch.dropout, stored.arch.input_dropout);
   for (const auto& [name, value] : state.metrics)
@@ -237,13 +242,18 @@ int run_train(const Options& o) {
   optim::CosineAnnealingLR schedule(optimizer, o.epochs);
   DataLoader loader(train_scaled, {.batch_size = o.batch_size, .shuffle = true, .drop_last = false, .seed = o.seed});
   Generator flip_gen(o.seed + 7777);
-  std::cout << *model << "\n";
-  std::printf("train %lld, %s %lld, %lld parameters, %d threads\n", static_cast<long long>(train.size()), held_name,
+  // Under mpirun: data-parallel over the ranks (null in one process); rank 0 prints and writes.
+  const std::unique_ptr<dist::DataParallel> ddp = dist::data_parallel_if_launched(*model);
+  const bool root = dist::is_root_process();
+  if (root) std::cout << *model << "\n";
+  if (root) std::printf("train %lld, %s %lld, %lld parameters, %d threads\n", static_cast<long long>(train.size()), held_name,
               static_cast<long long>(held_out.size()), static_cast<long long>(model->parameter_count()), num_threads());
+  if (root && ddp) std::printf("data-parallel on %d ranks (%s)\n", ddp->ranks(), ddp->communicator().backend());
 
   // Validation runs score the held-out part every epoch; a final run looks at the test set once.
   optim::MetricsLog log((fs::path(o.out) / "metrics.csv").string(),
                         {"epoch", "lr", "train_loss", "valid_loss", "valid_accuracy", "seconds"});
+  log.auto_flush = root;
   optim::Progress progress("fmnist snn", o.epochs, loader.num_batches(), o.batch_size);
   std::int64_t steps = 0;
   int first_epoch = 0;
@@ -261,8 +271,8 @@ int run_train(const Options& o) {
                                  std::chrono::duration<double>(value));
     }
     log.restore(run.text("log/metrics_csv"));
-    log.flush();
-    std::printf("resumed %s after epoch %d of %d\n", run.path().c_str(), first_epoch, o.epochs);
+    if (root) log.flush();
+    if (root) std::printf("resumed %s after epoch %d of %d\n", run.path().c_str(), first_epoch, o.epochs);
   }
   for (int epoch = first_epoch; epoch < o.epochs; ++epoch) {
     const double lr = optimizer.lr();
@@ -273,15 +283,16 @@ int run_train(const Options& o) {
         mirror_rows(batch.x, bernoulli({batch.x.size(0)}, 0.5, flip_gen));
         x = scaler.transform(batch.x);
       }
-      Tensor loss = cross_entropy((*model)(x), batch.y);
       optimizer.zero_grad();
-      backward(loss);
+      const Tensor loss = dist::backward_step(ddp.get(), x, batch.y, [&](const Tensor& xs, const Tensor& ys) {
+        return cross_entropy((*model)(xs), ys);
+      });
       optimizer.step();
       const double value = loss.item();
       check(std::isfinite(value), "fashion_mnist_snn: the loss is ", value, " at epoch ", epoch + 1,
             "; lower --lr");
       total += value;
-      progress.step(value);
+      if (root) progress.step(value);
       ++steps;
     }
     schedule.step();
@@ -297,8 +308,8 @@ int run_train(const Options& o) {
     }
     row[5] = optim::MetricsLog::number(seconds_since(start));
     log.record(row);
-    progress.end_epoch(epoch + 1, train_loss, summary);
-    if (optim::ResumableRun::due(epoch + 1, o.checkpoint_every, o.epochs)) {
+    if (root) progress.end_epoch(epoch + 1, train_loss, summary);
+    if (root && optim::ResumableRun::due(epoch + 1, o.checkpoint_every, o.epochs)) {
       NamedTensors extras = checkpoint_extras(o, scaler);
       extras.emplace_back("log/metrics_csv", optim::text_tensor(log.csv()));
       run.save(*model, &optimizer,
@@ -314,6 +325,7 @@ int run_train(const Options& o) {
   // the test set once, here.
   const Evaluation final_score = validating ? last_valid : evaluate(*model, held_out);
   const double wall = seconds_since(start);
+  if (!root) return 0;
   if (fs::path(checkpoint).has_parent_path()) fs::create_directories(fs::path(checkpoint).parent_path());
   optim::TrainingState state{.epoch = o.epochs, .step = steps, .seed = o.seed, .generators = {},
                              .metrics = {{cat(held_name, "_accuracy"), final_score.accuracy},
@@ -359,6 +371,7 @@ int main(int argc, char** argv) {
     check_options(o);
     return o.evaluate.empty() ? run_train(o) : run_evaluate(o.evaluate);
   } catch (const std::exception& e) {  // tg::Error, or a filesystem error writing --out
+    dist::abort_job_if_distributed(cat("error: ", e.what()));
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
   }

@@ -12,6 +12,10 @@
 // DIR/trace.png by tools/plot_trace.py: per-layer variance over training (docs/theory.md §9).
 // The defaults are a scaled-down run for two cores (README "Main job"); the paper's protocol is
 //   figure1 --epochs 2000 --train-subset 0 --valid-subset 0
+// Under `mpirun -np R` (R a power of two) every model trains data-parallel with no flag (tg::dist,
+// docs/distributed.md): each rank trains on its rows of every batch, the curves are one process's
+// bit for bit, and rank 0 alone prints, writes and plots. --trace is one process's only (the
+// tracer's moments would be one rank's rows).
 //
 // Protocol (the authors' figure1/run.py):
 //   SNN : [Linear → SELU] × depth, LeCun-normal weights, zero biases, no dropout
@@ -65,6 +69,7 @@
 #include "datasets/mnist.h"
 #include "datasets/scaler.h"
 #include "examples/common.h"
+#include "train/distributed.h"
 #include "train/metrics_log.h"
 #include "train/progress.h"
 #include "train/run_state.h"
@@ -210,6 +215,8 @@ Curve run(Model kind, int depth, const Data& data, const Options& o, optim::Metr
   Generator gen(o.seed);
   const std::shared_ptr<nn::Sequential> model = build_model(kind, depth, gen);
   optim::SGD sgd(model->parameters(), {.lr = kLearningRate});
+  const std::unique_ptr<dist::DataParallel> ddp = dist::data_parallel_if_launched(*model);  // under mpirun
+  const bool root = dist::is_root_process();
   // The same seed for every model: all of them see the same batches in the same order.
   DataLoader loader(data.train, {.batch_size = kBatch, .shuffle = true, .drop_last = true, .seed = o.seed});
   optim::Progress progress(cat(model_name(kind), " d=", depth), o.epochs, loader.num_batches(), kBatch);
@@ -225,7 +232,7 @@ Curve run(Model kind, int depth, const Data& data, const Options& o, optim::Metr
                 optim::MetricsLog::number(curve.seconds)});
     char summary[96];
     std::snprintf(summary, sizeof summary, "valid_loss %.4f valid_acc %.4f", valid.loss, valid.accuracy);
-    progress.end_epoch(epoch, train_loss, summary);
+    if (root) progress.end_epoch(epoch, train_loss, summary);
   };
 
   int first_epoch = 1;
@@ -242,12 +249,13 @@ Curve run(Model kind, int depth, const Data& data, const Options& o, optim::Metr
   if (tracer) tracer->attach(*model);
   for (int epoch = first_epoch; epoch <= o.epochs; ++epoch) {
     for (const Batch& batch : loader.batches(epoch - 1)) {
-      const Tensor loss = cross_entropy((*model)(batch.x), batch.y, Reduction::sum);
       sgd.zero_grad();
-      backward(loss);
+      const Tensor loss = dist::backward_step(ddp.get(), batch.x, batch.y, [&](const Tensor& xs, const Tensor& ys) {
+        return cross_entropy((*model)(xs), ys, Reduction::sum);
+      });
       if (tracer) tracer->step();  // reads the gradients, before the update
       sgd.step();
-      progress.step(loss.item() / static_cast<double>(kBatch));
+      if (root) progress.step(loss.item() / static_cast<double>(kBatch));
       ++steps;
     }
     log_epoch(epoch);
@@ -361,14 +369,18 @@ int main(int argc, char** argv) {
         check(o.depths[i] != o.depths[j], "figure1: --depths names ", o.depths[i], " twice");
     const std::vector<Model> models = parse_models(o.models);
 
+    const bool root = dist::is_root_process();  // under mpirun, rank 0 prints and writes
+    check(!o.trace || !dist::launched_by_mpi(), "figure1: --trace runs in one process only, not under mpirun "
+          "(each rank would trace its own rows)");
     const std::filesystem::path dir(o.out);
     const optim::ResumableRun resumable("figure1", dir, run_arguments(o), o.resume);  // before the data: fails fast
     for (const std::string& path : resumable.removed_temporaries()) std::cout << "removed orphaned temporary " << path << "\n";
     const Data data = load_data(o);
-    std::cout << "figure1: Fashion-MNIST, " << data.train.size() << " training and " << data.valid.size()
+    if (root) std::cout << "figure1: Fashion-MNIST, " << data.train.size() << " training and " << data.valid.size()
               << " validation examples, " << o.epochs << " epochs, " << num_threads() << " threads\n";
     optim::MetricsLog log((dir / "figure1.csv").string(),
                           {"model", "depth", "epoch", "train_loss", "valid_loss", "valid_accuracy", "seconds"});
+    log.auto_flush = root;
 
     // Where a resumed run stands (Note [Resuming figure1]): curves before `current` are finished,
     // and so is `current` itself when its saved epoch is the last.
@@ -379,9 +391,9 @@ int main(int argc, char** argv) {
       current_epoch = static_cast<std::int64_t>(resumable.array("state/epoch").item());
       current_steps = static_cast<std::int64_t>(resumable.array("state/step").item());
       log.restore(resumable.text("log/figure1_csv"));
-      log.flush();
+      if (root) log.flush();
       if (o.trace) trace_rows = resumable.text("log/trace_csv");
-      std::cout << "figure1: resumed " << resumable.path().string() << " at curve " << current + 1 << ", epoch "
+      if (root) std::cout << "figure1: resumed " << resumable.path().string() << " at curve " << current + 1 << ", epoch "
                 << current_epoch << " of " << o.epochs << "\n";
     }
 
@@ -416,6 +428,7 @@ int main(int argc, char** argv) {
               .run = cat(model_name(m), "-d", depth)})).get();
         const SaveRun save = [&](const nn::Module& model, const optim::SGD& sgd, int epoch, std::int64_t steps,
                                  const Curve& curve) {
+          if (!root) return;  // every rank holds the same state; rank 0 alone writes it
           NamedTensors extras{{"figure1/curve", labels({index}).reshape({})},
                               {"log/figure1_csv", optim::text_tensor(log.csv())}};
           for (const Curve& c : curves) save_arrays(c, extras);
@@ -426,6 +439,7 @@ int main(int argc, char** argv) {
         curves.push_back(run(m, depth, data, o, log, tracer, resuming ? &resumable : nullptr, save));
       }
 
+    if (!root) return 0;
     if (o.plot) examples::run_plot_script("figure1", TG_SOURCE_DIR, "plot_figure1.py", {dir.string()}, dir / "figure1.png");
     if (o.trace) {
       write_file_atomically((dir / "trace.csv").string(), nn::MomentTracer::csv_header() + "\n" + all_trace_rows());
@@ -441,6 +455,7 @@ int main(int argc, char** argv) {
               << optim::format_duration(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count())
               << " wall time; results in " << dir.string() << "\n";
   } catch (const std::exception& e) {  // tg::Error messages already name the function
+    dist::abort_job_if_distributed(cat("error: ", e.what()));
     std::cerr << "error: " << e.what() << "\n";
     return 1;
   }

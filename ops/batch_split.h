@@ -6,9 +6,11 @@
 // Data-parallel training on R processes gives exactly the parameters one process computes from
 // the same global batch, because
 //   - every sum over the batch's rows is the fixed tree of Note [Batch sums in a fixed tree]
-//     (tensor/parallel.h), and each rank holds 1/R of the rows — whole segments, R a power of two
-//     — so each rank's sums are subtrees of the one-process tree, and combine_across_ranks adds
-//     the R subtrees by the same tree's upper levels, in rank order, on every rank;
+//     (tensor/parallel.h), and each rank holds whole subtrees of it — R a power of two, the rows
+//     chosen by Note [Which rows a rank holds] (train/distributed.cpp): halves of the batch when
+//     its segment count is a power of two — so each rank's sums are subtrees of the one-process
+//     tree, and combine_across_ranks adds the R subtrees by the same tree's upper levels, in rank
+//     order, on every rank;
 //   - the losses' mean divides by the global row count, and BatchNorm's statistics and the sums
 //     of its backward are combined across ranks before they are used (synchronised BatchNorm);
 //   - a dropout mask is keyed by the element's index in the *global* batch (row_offset), never

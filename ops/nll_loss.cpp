@@ -3,10 +3,12 @@
 //   backward: gx[r, label_r] −= s_r     s_r = gy / batch (mean), gy (sum), gy[r] (none)
 //   saves   : nothing but the labels (an input); the values of log_probs are not needed.
 // With log_softmax it is the composite that the fused cross_entropy is tested against.
+#include <algorithm>
+
 #include "autograd/tape.h"
 #include "ops/loss.h"
 #include "ops/loss_common.h"
-#include "ops/reduction.h"
+#include "tensor/parallel.h"
 
 namespace tg {
 
@@ -28,14 +30,23 @@ void check_class_labels(const char* op, const char* what, const Tensor& input, c
 
 Tensor reduce_losses(const Tensor& losses, Reduction reduction) {
   if (reduction == Reduction::none) return losses;
-  NoGrad no_grad;
   const std::int64_t rows = losses.numel();
-  // A column sum (the fixed tree over the rows), through the engine: no axes vector to allocate.
-  const Tensor column = losses.reshape({rows, 1});
-  Tensor total = sum_over(column, make_reduce_plan(column.shape(), 1u, false), 1.0);
+  Tensor total = empty({1}, losses.dtype());
   dispatch(total.dtype(), "loss", [&]<class T>() {
-    combine_across_ranks(total.data<T>(), 1, "loss");
-    if (reduction == Reduction::mean) total.data<T>()[0] *= static_cast<T>(reduction_scale(reduction, rows));
+    // Segment sums in double, combined as the fixed tree of Note [Batch sums in a fixed tree], so
+    // ranks holding subtrees combine to one process's value. (sum over axis 0 would not do: a
+    // [rows, 1] column is a contiguous run, which sum adds in its blocks of kReduceBlock.)
+    const T* loss = losses.data<T>();
+    const auto add = [](double a, double b) { return a + b; };
+    TreeSum<double> tree;
+    for (std::int64_t r0 = 0; r0 < rows; r0 += kBatchSegment) {
+      double segment = 0;
+      for (std::int64_t r = r0; r < std::min(rows, r0 + kBatchSegment); ++r) segment += static_cast<double>(loss[r]);
+      tree.push(segment, add);
+    }
+    double sum = tree.result(0.0, add);
+    combine_across_ranks(&sum, 1, "loss");
+    total.data<T>()[0] = static_cast<T>(sum * reduction_scale(reduction, rows));
   });
   return total.reshape({});
 }

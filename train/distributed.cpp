@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <thread>
 
 #include "autograd/tape.h"
 #include "tensor/parallel.h"
@@ -316,14 +317,53 @@ void DataParallel::start(Bucket& b) {
   });
 }
 
+// Note [Which rows a rank holds]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// One process sums n segments (Note [Batch sums in a fixed tree]) as Left + Right: with n a
+// power of two, Left and Right are the two halves; otherwise Left is the first 2^⌊log₂ n⌋
+// segments (a full tree) and Right the rest, whose sum is the same rule applied to its own
+// segments (the stack folds from the right). The ranks combine their sums as
+// (first half of the ranks) + (second half), so the first half of the ranks takes Left, the
+// second half Right, recursively, until one rank holds one part. Equal halves are the usual
+// case (a batch of 128 on 2 ranks: 64 and 64); a batch whose segment count is not a power of
+// two splits unevenly (96 rows on 2 ranks: 64 and 32) — an even split (48 and 48) would sum in
+// another order. The last segment may be short; it belongs to the last rank.
+namespace {
+// Segments [first, last) of the tree for `rank` (Note [Which rows a rank holds]); empty when the
+// batch has too few segments to give that rank any.
+std::pair<std::int64_t, std::int64_t> segments_of(std::int64_t segments, int rank, int ranks) {
+  std::int64_t lo = 0, hi = segments;
+  int first = 0;
+  for (int k = ranks; k > 1; k /= 2) {
+    const std::int64_t n = hi - lo;
+    if (n < 2) return rank == first ? std::pair{lo, hi} : std::pair{lo, lo};  // one segment, several ranks
+    std::int64_t left = std::int64_t{1} << (63 - __builtin_clzll(static_cast<unsigned long long>(n)));
+    if (left == n) left = n / 2;
+    if (rank < first + k / 2) hi = lo + left;
+    else lo += left, first += k / 2;
+  }
+  return {lo, hi};
+}
+}  // namespace
+
+std::pair<std::int64_t, std::int64_t> rows_of_rank(std::int64_t rows, int rank, int ranks) {
+  check(ranks >= 1 && (ranks & (ranks - 1)) == 0, "DataParallel: ", ranks,
+        " ranks: data-parallel training needs a power of two");
+  check(rows >= 1, "DataParallel: a global batch of ", rows, " rows");
+  const std::int64_t segments = (rows + kBatchSegment - 1) / kBatchSegment;
+  // Checked for every rank, so all of them throw alike.
+  for (int r = 0; r < ranks; ++r) {
+    const auto [lo, hi] = segments_of(segments, r, ranks);
+    check(hi > lo, "DataParallel: a global batch of ", rows, " rows (", segments, " ", kBatchSegment,
+          "-row segments) is too small for ", ranks, " ranks: each rank needs whole subtrees of the batch's sum "
+          "(Note [Which rows a rank holds]); use a larger batch or fewer ranks");
+  }
+  const auto [lo, hi] = segments_of(segments, rank, ranks);
+  return {lo * kBatchSegment, std::min(rows, hi * kBatchSegment)};
+}
+
 std::pair<std::int64_t, std::int64_t> DataParallel::rows_of(std::int64_t rows) const {
-  const int r = comm_.ranks();
-  check((r & (r - 1)) == 0, "DataParallel: ", r, " ranks: data-parallel training needs a power of two");
-  check(rows % (static_cast<std::int64_t>(r) * kBatchSegment) == 0, "DataParallel: a global batch of ", rows,
-        " rows does not split into ", r, " equal parts of whole ", kBatchSegment,
-        "-row segments (Note [One process's bits on R processes]); use a multiple of ", r * kBatchSegment);
-  const std::int64_t per_rank = rows / r;
-  return {comm_.rank() * per_rank, (comm_.rank() + 1) * per_rank};
+  return rows_of_rank(rows, comm_.rank(), comm_.ranks());
 }
 
 BatchSplitScope DataParallel::split(std::int64_t rows) {
@@ -364,6 +404,24 @@ void DataParallel::synchronize_gradients() {
     });
   }
   wait_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_wait).count();
+}
+
+bool is_root_process() { return world().rank() == 0; }
+
+std::unique_ptr<DataParallel> data_parallel_if_launched(nn::Module& model, DataParallelOptions options) {
+  if (!launched_by_mpi()) return nullptr;
+  Communicator& comm = world();
+  if (comm.ranks() == 1) return nullptr;
+  if (!std::getenv("OMP_NUM_THREADS")) {
+    const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    const int per_node = local ? std::max(1, std::atoi(local)) : 1;
+    set_num_threads(std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / per_node));
+  }
+  return std::make_unique<DataParallel>(model, comm, options);
+}
+
+void abort_job_if_distributed(const std::string& message) {
+  if (launched_by_mpi() && have_mpi()) world().abort(message);
 }
 
 }  // namespace tg::dist

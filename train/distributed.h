@@ -1,7 +1,7 @@
 // Data-parallel training over MPI (or over threads of one process): tg::dist.
 //
 // Start-up broadcasts rank 0's parameters and buffers; every step splits the global batch into
-// equal whole-segment parts (one per rank), runs forward and backward with the batch split in
+// parts of whole 32-row segments (one per rank), runs forward and backward with the batch split in
 // effect (ops/batch_split.h), combines the gradients across ranks in buckets, and steps the same
 // optimiser everywhere. The result is bitwise the parameters one process computes from the same
 // global batch — Note [One process's bits on R processes] in ops/batch_split.h says why — so a run
@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "autograd/tape.h"
 #include "nn/module.h"
 #include "ops/batch_split.h"
 
@@ -88,6 +89,9 @@ struct DataParallelOptions {
   bool overlap = true;
 };
 
+/// rows_of for rank `rank` of `ranks`: the same on every process, so any rank can tell another's rows.
+std::pair<std::int64_t, std::int64_t> rows_of_rank(std::int64_t rows, int rank, int ranks);
+
 /// Data-parallel training of one model on every rank of `comm`.
 class DataParallel {
  public:
@@ -98,8 +102,9 @@ class DataParallel {
   DataParallel(const DataParallel&) = delete;
   DataParallel& operator=(const DataParallel&) = delete;
 
-  /// This rank's rows [begin, end) of a global batch of `rows` rows. Throws tg::Error unless rows
-  /// splits into ranks() equal parts of whole kBatchSegment segments (ranks a power of two).
+  /// This rank's rows [begin, end) of a global batch of `rows` rows: whole subtrees of the batch's
+  /// fixed sum tree (Note [Which rows a rank holds]), halves when rows is a power-of-two number of
+  /// kBatchSegment segments. Throws tg::Error unless ranks() is a power of two and every rank gets rows.
   std::pair<std::int64_t, std::int64_t> rows_of(std::int64_t rows) const;
   /// The batch split for one step's forward and backward (ops/batch_split.h).
   BatchSplitScope split(std::int64_t rows);
@@ -128,5 +133,44 @@ class DataParallel {
   double wait_seconds_ = 0;
   bool overlap_ = true;
 };
+
+// ---- for programs: data-parallel under mpirun, as before otherwise ----
+
+/// Whether this process prints and writes files: rank 0 of world(), or the only process.
+bool is_root_process();
+
+/// A DataParallel over world() when this process is one of several MPI ranks (launched_by_mpi),
+/// else null, so a program trains data-parallel under `mpirun -np R` with no flag. Under MPI it
+/// also sets the worker threads, unless OMP_NUM_THREADS says otherwise, to the cores divided by
+/// the ranks on this node (OMPI_COMM_WORLD_LOCAL_SIZE), so R ranks do not oversubscribe them.
+std::unique_ptr<DataParallel> data_parallel_if_launched(nn::Module& model, DataParallelOptions options = {});
+
+/// One step's forward and backward of loss_of(x, y) on a global batch (x, y): the whole batch
+/// when `ddp` is null, else this rank's rows under ddp's split followed by
+/// synchronize_gradients. Returns the loss, whose value is the global batch's on every rank.
+/// Call the optimiser's zero_grad before and its step after.
+template <class LossOf>
+Tensor backward_step(DataParallel* ddp, const Tensor& x, const Tensor& y, LossOf&& loss_of) {
+  if (!ddp) {
+    Tensor loss = loss_of(x, y);
+    backward(loss);
+    return loss;
+  }
+  const std::int64_t rows = x.size(0);
+  const auto [begin, end] = ddp->rows_of(rows);
+  Tensor loss;
+  {
+    BatchSplitScope split = ddp->split(rows);
+    loss = loss_of(x.rows(begin, end), y.rows(begin, end));
+    backward(loss);
+  }
+  ddp->synchronize_gradients();
+  return loss;
+}
+
+/// For a program's top-level catch: under an MPI launch with several ranks, ends the whole job
+/// with `message` on stderr (Communicator::abort), so no rank waits for a failed one; otherwise
+/// returns and the caller reports the error as usual.
+void abort_job_if_distributed(const std::string& message);
 
 }  // namespace tg::dist

@@ -3,7 +3,9 @@
 // mpirun started; rank 0 prints every parameter's and buffer's bytes as hex digests, which must be
 // the same for 1, 2 and 4 ranks. --fail-rank R --fail-step S makes rank R throw (or, with --kill,
 // die of SIGKILL) at step S, to check that the job then ends everywhere with a message instead
-// of hanging.
+// of hanging. --save PATH writes a checkpoint (rank 0) after the last step; --resume PATH loads
+// one on every rank and continues from its step to --steps: a checkpoint written on R ranks must
+// continue on R' ranks exactly as the run that never stopped.
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -27,12 +29,15 @@ std::uint64_t digest(const std::vector<Tensor>& tensors) {
 
 int main(int argc, char** argv) {
   bool batch_norm = false, kill = false;
+  std::string save, resume;
   int steps = 3, fail_rank = -1, fail_step = -1;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--batch-norm") batch_norm = true;
     else if (a == "--kill") kill = true;
     else if (a == "--steps" && i + 1 < argc) steps = std::stoi(argv[++i]);
+    else if (a == "--save" && i + 1 < argc) save = argv[++i];
+    else if (a == "--resume" && i + 1 < argc) resume = argv[++i];
     else if (a == "--fail-rank" && i + 1 < argc) fail_rank = std::stoi(argv[++i]);
     else if (a == "--fail-step" && i + 1 < argc) fail_step = std::stoi(argv[++i]);
     else {
@@ -56,7 +61,14 @@ int main(int argc, char** argv) {
     dist::DataParallel ddp(net, world, {.bucket_bytes = 4096});
     optim::SGD opt(net.parameters(), {.lr = 0.05, .momentum = 0.9});
     Generator data(11);
-    for (int step = 0; step < steps; ++step) {
+    int first_step = 0;
+    if (!resume.empty()) {  // every rank reads the file: the optimiser's state is not broadcast
+      const optim::TrainingState state = optim::load_checkpoint(resume, net, &opt);
+      first_step = static_cast<int>(state.step);
+      for (const auto& [name, g] : state.generators)
+        if (name == "data") data = g;
+    }
+    for (int step = first_step; step < steps; ++step) {
       if (world.rank() == fail_rank && step == fail_step) {
         if (kill) std::raise(SIGKILL);
         throw Error(cat("distributed_program: rank ", world.rank(), " fails at step ", step, " on purpose"));
@@ -74,10 +86,12 @@ int main(int argc, char** argv) {
       ddp.synchronize_gradients();
       opt.step();
     }
+    if (!save.empty() && world.rank() == 0)
+      optim::save_checkpoint(save, net, &opt, {.step = steps, .generators = {{"data", data}}});
     std::vector<Tensor> state = net.parameters();
     for (auto& [name, t] : net.named_buffers()) state.push_back(t);
     if (world.rank() == 0)
-      std::printf("ranks %d backend %s digest %016llx\n", world.ranks(), world.backend(),
+      std::printf("ranks %d backend %s from-step %d digest %016llx\n", world.ranks(), world.backend(), first_step,
                   static_cast<unsigned long long>(digest(state)));
   } catch (const std::exception& e) {
     world.abort(cat("distributed_program: ", e.what()));

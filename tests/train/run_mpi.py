@@ -3,6 +3,8 @@
 
 - R = 1, 2 and 4 (--oversubscribe) ranks give the same parameters and buffers, bit for bit, for an
   SNN and for a BatchNorm net, both with alpha-dropout on (the digests rank 0 prints);
+- a checkpoint saved after 3 steps on 1, 2 or 4 ranks continues on another rank count to the digest
+  of 6 uninterrupted steps;
 - a rank that throws, or is killed with SIGKILL, ends the whole job with a non-zero status and a
   message within the timeout, instead of hanging.
 Runs as root too (Open MPI's OMPI_ALLOW_RUN_AS_ROOT variables), on the shared-memory and self
@@ -13,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 program = sys.argv[1]
 if not shutil.which("mpirun"):
@@ -43,6 +46,25 @@ for kind in ([], ["--batch-norm"]):
             failures.append(f"{ranks} ranks did not use MPI: {line[0]}")
     if len(set(digests.values())) != 1 or len(digests) != 3:
         failures.append(f"{kind}: digests differ across rank counts: {digests}")
+
+with tempfile.TemporaryDirectory() as scratch:
+    def digest_of(ranks, *args):
+        r = run(ranks, *args)
+        line = [l for l in r.stdout.splitlines() if l.startswith("ranks")]
+        if r.returncode != 0 or not line:
+            failures.append(f"{ranks} ranks {args}: status {r.returncode}\n{r.stdout}\n{r.stderr}")
+            return None
+        return line[0].split()[-1], line[0].split()[-3]  # the digest, and the step it started from
+    for kind in ([], ["--batch-norm"]):
+        straight = digest_of(1, "--steps", "6", *kind)
+        for saved_on, resumed_on in ((2, 1), (1, 4)):
+            path = os.path.join(scratch, f"{saved_on}-{resumed_on}.npz")
+            digest_of(saved_on, "--steps", "3", "--save", path, *kind)
+            resumed = digest_of(resumed_on, "--steps", "6", "--resume", path, *kind)
+            print(f"saved on {saved_on}, resumed on {resumed_on} {kind}: {resumed}; 6 steps straight: {straight}")
+            # the resumed run must start at step 3 (not retrain from step 0) and end on the same bits
+            if resumed is None or straight is None or resumed[1] != "3" or resumed[0] != straight[0]:
+                failures.append(f"saved on {saved_on} ranks, resumed on {resumed_on} {kind}: {resumed} != {straight}")
 
 for how in ([], ["--kill"]):
     try:
