@@ -72,7 +72,7 @@ def main() -> int:
         print(f"{doc}: `{span}` (table column {column}) is in no // [doc] region of {', '.join(sources)}")
     missing += stray
     if not missing:
-        cells_note = f" and all {len(spans)} code spans of its checked table columns are" if spans else ""
+        cells_note = f" and all {len(spans)} code spans of its checked table columns" if spans else ""
         print(f"{doc}: all {len(blocks)} C++ blocks{cells_note} are compiled code")
     return 1 if missing or not blocks else 0
 
