@@ -280,8 +280,8 @@ void dtypes_determinism_threads() {
   // [doc]
   torch::manual_seed(42);  // one global generator: weights, dropout masks, RandomSampler's order
   at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
-  torch::nn::Sequential seeded(torch::nn::Linear(4, 64), torch::nn::SELU(), torch::nn::AlphaDropout(0.1),
-                               torch::nn::Linear(64, 3));
+  torch::nn::Sequential seeded(torch::nn::Linear(4, 512), torch::nn::SELU(), torch::nn::AlphaDropout(0.1),
+                               torch::nn::Linear(512, 3));
   // [/doc]
   TORCH_CHECK(seeded->size() == 4);
   // [doc]

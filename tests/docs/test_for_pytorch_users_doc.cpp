@@ -406,13 +406,14 @@ TEST_CASE("for-pytorch-users: dtypes") {
 }
 
 namespace {
-// Trains an alpha-dropout net for a few steps and returns every parameter's bits.
+// Trains an alpha-dropout net for a few steps and returns every parameter's bits. A batch of
+// 256 × 512 hidden units is several times kParallelGrain, so with 2 threads the ops do split.
 std::vector<double> seeded_run(const Dataset& train) {
   // [doc]
   Generator gen(42);                                      // the weights
-  nn::Sequential model{nn::Linear(4, 64, gen), nn::SELU(), nn::AlphaDropout(0.1, /*seed=*/1),
-                       nn::Linear(64, 3, gen)};           // each dropout layer has its own seed
-  DataLoader loader(train, {.batch_size = 32, .seed = 7});  // epoch e's order: a function of (7, e)
+  nn::Sequential model{nn::Linear(4, 512, gen), nn::SELU(), nn::AlphaDropout(0.1, /*seed=*/1),
+                       nn::Linear(512, 3, gen)};           // each dropout layer has its own seed
+  DataLoader loader(train, {.batch_size = 256, .seed = 7});  // epoch e's order: a function of (7, e)
   // [/doc]
   optim::SGD opt(model.parameters(), {.lr = 0.05});
   for (int epoch = 0; epoch < 2; ++epoch)
@@ -430,7 +431,7 @@ std::vector<double> seeded_run(const Dataset& train) {
 }  // namespace
 
 TEST_CASE("for-pytorch-users: determinism and threads") {
-  const Dataset train = blobs(256, 10);
+  const Dataset train = blobs(512, 10);
   const int threads_before = num_threads();
   // [doc]
   set_num_threads(2);  // or OMP_NUM_THREADS=2: the threads of tapegrad's pool, inside each op
