@@ -32,8 +32,8 @@
 // Note [Thread model]
 // ~~~~~~~~~~~~~~~~~~~
 // There is one tape per thread (thread_local), and one grad-mode flag per thread. A training
-// loop runs on one thread; parallelism is *inside* ops (OpenMP, see parallel.h), whose worker
-// threads never record. Two threads can train two independent models at once; one model
+// loop runs on one thread; parallelism is *inside* ops (the worker pool, tensor/parallel.h), whose
+// worker threads never record. Two threads can train two independent models at once; one model
 // must not be used from two threads at the same time.
 //
 // Note [Views and in-place writes]
