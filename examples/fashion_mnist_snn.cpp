@@ -245,6 +245,7 @@ int run_train(const Options& o) {
   // Under mpirun: data-parallel over the ranks (null in one process); rank 0 prints and writes.
   const std::unique_ptr<dist::DataParallel> ddp = dist::data_parallel_if_launched(*model);
   const bool root = dist::is_root_process();
+  if (root) std::printf("%s\n", isa_report().c_str());  // which kernels made these figures
   if (root) std::cout << *model << "\n";
   if (root) std::printf("train %lld, %s %lld, %lld parameters, %d threads\n", static_cast<long long>(train.size()), held_name,
               static_cast<long long>(held_out.size()), static_cast<long long>(model->parameter_count()), num_threads());

@@ -376,6 +376,7 @@ int main(int argc, char** argv) {
     const optim::ResumableRun resumable("figure1", dir, run_arguments(o), o.resume);  // before the data: fails fast
     for (const std::string& path : resumable.removed_temporaries()) std::cout << "removed orphaned temporary " << path << "\n";
     const Data data = load_data(o);
+    if (root) std::cout << isa_report() << "\n";  // which kernels made these figures
     if (root) std::cout << "figure1: Fashion-MNIST, " << data.train.size() << " training and " << data.valid.size()
               << " validation examples, " << o.epochs << " epochs, " << num_threads() << " threads\n";
     optim::MetricsLog log((dir / "figure1.csv").string(),

@@ -137,6 +137,7 @@ int train(const Options& o) {
   const optim::ResumableRun run("trace_snn", o.out, run_arguments(o), o.resume);  // before the data: fails fast
   for (const std::string& path : run.removed_temporaries()) std::cout << "removed orphaned temporary " << path << "\n";
   const Dataset data = load_data(o);
+  std::cout << isa_report() << "\n";  // which kernels made these figures
   std::cout << "trace_snn: " << o.data << ", " << data.size() << " examples, depth " << o.depth << ", width " << o.width
             << ", " << o.epochs << " epochs, tracing every " << o.every << " steps\n";
   // A resumed run: the networks before `current` are done, and `current` after `first_epoch` epochs.
