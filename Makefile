@@ -1,12 +1,13 @@
 # tapegrad — the two set-up commands are `make run` and `make test`.
 BUILD      ?= build
 SANITIZE   ?= build-sanitize
+FUZZ       ?= build-fuzz
 CMAKE_ARGS ?=
 JOBS       ?= $(shell nproc)
 
 PREFIX     ?= /usr/local
 
-.PHONY: all setup configure build run test test-sanitize bench install clean
+.PHONY: all setup configure build run test test-sanitize fuzz bench install clean
 
 all: build
 
@@ -39,6 +40,20 @@ test-sanitize: setup
 	cmake --build $(SANITIZE) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir $(SANITIZE) --output-on-failure -j $(JOBS)
 
+# libFuzzer on every reader of outside bytes (fuzz/, docs/reliability.md): clang, ASan + UBSan.
+# Each harness runs FUZZ_SECONDS from fuzz/corpus/ plus what earlier runs found ($(FUZZ)/corpus/);
+# a crash, a sanitizer report or an exception other than tg::Error stops it, and its input is left
+# in $(FUZZ)/findings/<harness>/. FUZZ_HARNESSES picks some: make fuzz FUZZ_HARNESSES="idx csv".
+FUZZ_SECONDS   ?= 60
+FUZZ_HARNESSES ?= idx cifar10 csv arff npz checkpoint
+fuzz:
+	@bash scripts/setup.sh --with-fuzz
+	@cmake -S . -B $(FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DTG_FUZZ=ON \
+	  -DTG_BUILD_TESTS=OFF -DTG_BUILD_EXAMPLES=OFF -DTG_BUILD_TOOLS=OFF -DTG_BUILD_BENCH=OFF -DTG_INSTALL=OFF \
+	  -DTG_MPI=OFF -DTG_ISA_AVX2=OFF -DTG_ISA_AVX512=OFF $(CMAKE_ARGS) > $(FUZZ).configure.log || (cat $(FUZZ).configure.log; exit 1)
+	@cmake --build $(FUZZ) -j $(JOBS) --target fuzz_programs
+	bash fuzz/run.sh $(FUZZ) $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
 # Performance against the yardsticks — OpenBLAS with the same instruction set, memcpy, PyTorch and
 # libtorch — ending in one table of ratios (docs/benchmarks.md explains every row). About 10
 # minutes on two cores once the library is built. Each run writes its raw JSON into its own folder,
@@ -56,4 +71,4 @@ bench:
 	/usr/bin/python3 bench/run_bench.py --bin $(BUILD)/bin --out $(BENCH_OUT) --benchmark-flags="$(BENCH_FLAGS)"
 
 clean:
-	rm -rf $(BUILD) $(SANITIZE) $(BUILD).configure.log
+	rm -rf $(BUILD) $(SANITIZE) $(FUZZ) $(BUILD).configure.log $(FUZZ).configure.log

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs every Debian package tapegrad needs that is missing, then converts the UCI data those
 # packages ship into data/uci (once: a cached conversion is kept). Nothing else is ever downloaded.
-# Usage: scripts/setup.sh [--with-bench]   (run as root; otherwise prints the sudo command and stops)
+# Usage: scripts/setup.sh [--with-bench | --with-fuzz]   (run as root; otherwise prints the sudo
+# command and stops)
 # --with-bench adds python3-torch and libtorch-dev, the references of bench/compare_pytorch.py and
 # bench/libtorch_step.cpp (make bench).
+# --with-fuzz adds clang and its libFuzzer/sanitizer runtimes (clang-14, libclang-rt-14-dev) for
+# the harnesses in fuzz/ (make fuzz).
 # libopenblas-dev is only the yardstick of bench/bench_gemm; the library never links it.
 # python3-sklearn is there for its bundled CSVs (iris, wine, breast cancer, digits), which the
 # read_csv tests read from /usr/lib/python3/dist-packages/sklearn/datasets/data/.
@@ -21,9 +24,12 @@ packages=(
   r-base-core r-cran-mlbench r-cran-kernlab python3-sklearn weka
   libopenmpi-dev openmpi-bin
 )
-if [[ "${1:-}" == "--with-bench" ]]; then
-  packages+=(python3-torch libtorch-dev)
-fi
+case "${1:-}" in
+  --with-bench) packages+=(python3-torch libtorch-dev) ;;
+  --with-fuzz) packages+=(clang clang-14 libclang-rt-14-dev) ;;
+  "") ;;
+  *) echo "tapegrad setup: unknown option '$1' (--with-bench or --with-fuzz)" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -51,9 +51,9 @@ case $mode in
     rm -rf "$prefix"  # no header left over from an earlier install
     run cmake --install "$build" --prefix "$prefix"
     # Every header of the library is installed, in its folder: all the tree's headers but the
-    # programs' and the tests' (from git when the sources are a checkout, so a new folder counts).
+    # programs', the tests' and the fuzz harnesses' (from git when the sources are a checkout, so a new folder counts).
     if git -C "$source" rev-parse --is-inside-work-tree > /dev/null 2>&1; then
-      expected=$(git -C "$source" ls-files -- '*.h' ':!tests' ':!examples' ':!bench' ':!tools' | sort)
+      expected=$(git -C "$source" ls-files -- '*.h' ':!tests' ':!examples' ':!bench' ':!tools' ':!fuzz' | sort)
     else
       expected=$(cd "$source" && ls tapegrad.h {tensor,autograd,ops,nn,optim,train,datasets}/*.h | sort)
     fi
