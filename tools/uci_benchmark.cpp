@@ -264,7 +264,10 @@ json run_job(const TaskData& t, const Job& job, const Preset& preset, std::uint6
             static_cast<std::uint64_t>(std::llround(config.lr * 1e6)));
     auto model = nn::build_model(config.spec, t.features, t.classes, run_seed);
     optim::SGD optimizer(model->parameters(), {.lr = config.lr});
-    DataLoader loader(fold.fit_part, {.batch_size = kBatchSize, .shuffle = true, .drop_last = false,
+    // BatchNorm cannot estimate a variance from one row: its nets skip a final batch of one.
+    const bool has_batch_norm = job.method == nn::Method::batchnorm || job.method == nn::Method::resnet;
+    const bool drop_last = has_batch_norm && fold.fit_part.size() % kBatchSize == 1;
+    DataLoader loader(fold.fit_part, {.batch_size = kBatchSize, .shuffle = true, .drop_last = drop_last,
                                       .seed = mix(run_seed, 1)});
     optim::EarlyStopping stopper(*model, {.patience = preset.patience, .min_delta = 0, .mode = optim::Mode::max,
                                           .window = preset.window, .restore_best = true});
