@@ -1,12 +1,13 @@
 # tapegrad — the two set-up commands are `make run` and `make test`.
 BUILD      ?= build
 SANITIZE   ?= build-sanitize
+CLANG      ?= build-clang
 CMAKE_ARGS ?=
 JOBS       ?= $(shell nproc)
 
 PREFIX     ?= /usr/local
 
-.PHONY: all setup configure build run test test-sanitize bench install clean
+.PHONY: all setup configure build run test test-sanitize build-clang test-clang bench install clean
 
 all: build
 
@@ -39,6 +40,16 @@ test-sanitize: setup
 	cmake --build $(SANITIZE) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir $(SANITIZE) --output-on-failure -j $(JOBS)
 
+# The whole tree built with clang 14 (Debian's clang and libomp-14-dev), then its test suite: the
+# code is C++20 for both compilers, not for g++ alone.
+build-clang:
+	@bash scripts/setup.sh --with-clang
+	cmake -S . -B $(CLANG) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ $(CMAKE_ARGS)
+	cmake --build $(CLANG) -j $(JOBS)
+
+test-clang: build-clang
+	ctest --test-dir $(CLANG) --output-on-failure -j $(JOBS)
+
 # Performance against the yardsticks — OpenBLAS with the same instruction set, memcpy, PyTorch and
 # libtorch — ending in one table of ratios (docs/benchmarks.md explains every row). About 10
 # minutes on two cores once the library is built. Each run writes its raw JSON into its own folder,
@@ -56,4 +67,4 @@ bench:
 	/usr/bin/python3 bench/run_bench.py --bin $(BUILD)/bin --out $(BENCH_OUT) --benchmark-flags="$(BENCH_FLAGS)"
 
 clean:
-	rm -rf $(BUILD) $(SANITIZE) $(BUILD).configure.log
+	rm -rf $(BUILD) $(SANITIZE) $(CLANG) $(BUILD).configure.log

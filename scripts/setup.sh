@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package tapegrad needs that is missing, then converts the UCI data those
 # packages ship into data/uci (once: a cached conversion is kept). Nothing else is ever downloaded.
-# Usage: scripts/setup.sh [--with-bench]   (run as root; otherwise prints the sudo command and stops)
+# Usage: scripts/setup.sh [--with-bench] [--with-clang]   (run as root; otherwise prints the sudo command and stops)
 # --with-bench adds python3-torch and libtorch-dev, the references of bench/compare_pytorch.py and
 # bench/libtorch_step.cpp (make bench).
 # libopenblas-dev is only the yardstick of bench/bench_gemm; the library never links it.
@@ -21,9 +21,13 @@ packages=(
   r-base-core r-cran-mlbench r-cran-kernlab python3-sklearn weka
   libopenmpi-dev openmpi-bin
 )
-if [[ "${1:-}" == "--with-bench" ]]; then
-  packages+=(python3-torch libtorch-dev)
-fi
+for option in "$@"; do
+  case "$option" in
+    --with-bench) packages+=(python3-torch libtorch-dev) ;;
+    --with-clang) packages+=(clang libomp-14-dev) ;;  # make build-clang: clang 14 and its OpenMP runtime
+    *) echo "tapegrad setup: unknown option $option (expected --with-bench or --with-clang)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
