@@ -197,8 +197,11 @@ Curve run(Model kind, int depth, const Data& data, const Options& o, optim::Metr
   log_epoch(0);
   if (tracer) tracer->attach(*model);
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    std::int64_t step = 0;  // in this epoch
     for (const Batch& batch : loader.batches(epoch - 1)) {
       const Tensor loss = cross_entropy((*model)(batch.x), batch.y, Reduction::sum);
+      optim::check_finite_loss(cat("figure1: ", model_name(kind), " depth ", depth), loss.item(), epoch, ++step,
+                               "the learning rate is fixed by the paper; was the data standardised?");
       sgd.zero_grad();
       backward(loss);
       if (tracer) tracer->step();  // reads the gradients, before the update
@@ -311,6 +314,9 @@ int main(int argc, char** argv) {
       for (std::size_t j = 0; j < i; ++j)
         check(o.depths[i] != o.depths[j], "figure1: --depths names ", o.depths[i], " twice");
     const std::vector<Model> models = parse_models(o.models);
+    for (int depth : o.depths)  // before anything is allocated (a std::bad_alloc says nothing of --depths)
+      examples::check_parameters_fit("figure1", depth * (kWidth + 1.0) * kWidth + (kWidth + 1.0) * kClasses,
+                                     cat("--depths ", depth));
 
     const Data data = load_data(o);
     std::cout << "figure1: Fashion-MNIST, " << data.train.size() << " training and " << data.valid.size()

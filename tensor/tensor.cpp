@@ -10,8 +10,8 @@ namespace {
 
 // TensorImpl and Storage objects come from the caching allocator too (Note [Caching allocator]),
 // reference counts included: creating a tensor in a loop allocates nothing once it is warm.
-// Built field by field in place (C++20 parenthesised aggregate initialisation): no zero-filling
-// first and assigning after.
+// Built field by field in place by TensorImpl's constructor: no zero-filling first and assigning
+// after.
 std::shared_ptr<TensorImpl> new_impl(const Shape& shape, DType dtype) {
   auto storage = std::allocate_shared<Storage>(PoolAllocator<Storage>(),
                                                static_cast<std::size_t>(shape.numel()) * dtype_size(dtype));
