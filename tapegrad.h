@@ -27,6 +27,7 @@
 #include "train/distributed.h"
 #include "train/early_stopping.h"
 #include "train/evaluate.h"
+#include "train/finite.h"
 #include "train/metrics.h"
 #include "train/metrics_log.h"
 #include "train/progress.h"

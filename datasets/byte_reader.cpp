@@ -53,17 +53,24 @@ std::size_t ByteReader::read_some(void* dst, std::size_t n) {
     }
     if (got == 0) {
       // gzread reports a cut-off gzip stream as a plain end of file; ask zlib whether it was one.
-      int code = 0;
-      const char* reason = gzerror(gz(file_), &code);
-      cut_off_ = code == Z_BUF_ERROR;  // zlib's "unexpected end of file": a truncated .gz
-      check(code == Z_OK || code == Z_STREAM_END || cut_off_, prefix(), "read error at ", where(offset_ + done), ": ",
-            reason);
+      // A stream cut anywhere, its 8-byte trailer (CRC-32 and length) included, is an error here,
+      // whatever the caller was reading: the data before the cut were never checked.
+      check_stream_end(offset_ + done);
       break;
     }
     done += static_cast<std::size_t>(got);
   }
   offset_ += done;
   return done;
+}
+
+void ByteReader::check_stream_end(std::uint64_t byte) {
+  int code = 0;
+  const char* reason = gzerror(gz(file_), &code);
+  check(code != Z_BUF_ERROR, prefix(), "truncated at ", where(byte),  // zlib's "unexpected end of file"
+        ": the gzip stream is cut off (the data end early or the 8-byte trailer with the CRC is missing)");
+  check(code == Z_OK || code == Z_STREAM_END, prefix(), "read error at ", where(byte), ": ", reason,
+        code == Z_DATA_ERROR ? " (the compressed data are corrupt)" : "");
 }
 
 void ByteReader::read_exact(void* dst, std::size_t n, std::string_view what) {
@@ -73,14 +80,13 @@ void ByteReader::read_exact(void* dst, std::size_t n, std::string_view what) {
 
 void ByteReader::fail_truncated(std::string_view what, std::uint64_t start, std::uint64_t need) const {
   throw Error(cat(prefix(), "truncated at ", where(offset_), ": expected ", need, " bytes of ", what, " from byte ",
-                  start, ", the file ends after ", offset_ - start, cut_off_ ? " (the gzip stream is cut off)" : ""));
+                  start, ", the file ends after ", offset_ - start));
 }
 
 std::string ByteReader::read_rest() {
   std::string text;
   char buffer[1 << 16];
   while (std::size_t n = read_some(buffer, sizeof buffer)) text.append(buffer, n);
-  check(!cut_off_, prefix(), "truncated at ", where(offset_), ": the gzip stream is cut off");
   return text;
 }
 
@@ -92,7 +98,10 @@ std::uint32_t ByteReader::read_be32(std::string_view what) {
 
 bool ByteReader::at_end() {
   const int c = gzgetc(gz(file_));
-  if (c == -1) return true;
+  if (c == -1) {  // the end, or a damaged stream: reaching the end checks the trailer
+    check_stream_end(offset_);
+    return true;
+  }
   gzungetc(c, gz(file_));
   return false;
 }

@@ -25,13 +25,14 @@ class ByteReader {
   /// Throws "<op>: <path>: truncated at byte X: expected <need> bytes of <what> from byte <start>, the
   /// file ends after <X - start>", for a read that started at `start` and has reached the end.
   [[noreturn]] void fail_truncated(std::string_view what, std::uint64_t start, std::uint64_t need) const;
-  /// Reads up to n bytes; returns how many (fewer only at the end of the file).
+  /// Reads up to n bytes; returns how many (fewer only at the end of the file). Throws when a gzip
+  /// stream is cut off, lacks its trailer or fails its CRC.
   std::size_t read_some(void* dst, std::size_t n);
-  /// Everything left, e.g. a whole text file; throws when a gzip stream turns out cut off.
+  /// Everything left, e.g. a whole text file.
   std::string read_rest();
   /// A 32-bit big-endian unsigned integer (the IDX header's byte order).
   std::uint32_t read_be32(std::string_view what);
-  /// True when no byte is left.
+  /// True when no byte is left; throws when the stream turns out cut off or its CRC does not match.
   bool at_end();
 
   /// Bytes consumed so far, counted in the decompressed stream.
@@ -43,11 +44,14 @@ class ByteReader {
   std::string prefix() const;
 
  private:
+  // Throws when zlib's state after a read that returned nothing (at `byte`) is not a clean end:
+  // a cut stream, a missing trailer, a CRC or length mismatch, corrupt data.
+  void check_stream_end(std::uint64_t byte);
+
   std::string path_;
   std::string op_;
   void* file_ = nullptr;  // gzFile; kept opaque so zlib.h stays out of the header
   bool compressed_ = false;
-  bool cut_off_ = false;  // the compressed stream ended mid-way
   std::uint64_t offset_ = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <span>
 #include <string_view>
@@ -278,6 +279,14 @@ CsvData read_csv(const std::string& path, const CsvOptions& options) {
   out.features = zeros({count, features}, DType::float32);
   const bool regression = options.label_kind == LabelKind::regression;
   out.labels = empty({count}, regression ? DType::float32 : DType::int64);
+  // A number that parses as a double may still be beyond float32 (1e300 would become inf).
+  const auto as_float = [&](double v, std::int64_t i, std::size_t c) {
+    const auto f = static_cast<float>(v);
+    check(std::isfinite(f), at(rows[static_cast<std::size_t>(i)].number, c + 1), "column '", names[c], "': ", v,
+          is_missing(rows[static_cast<std::size_t>(i)].cells[c]) ? " (the column's mean, filling a missing cell)" : "",
+          " does not fit in float32 (largest ", std::numeric_limits<float>::max(), ")");
+    return f;
+  };
   for (std::int64_t i = 0; i < count; ++i) {
     const std::vector<std::string>& cells = rows[static_cast<std::size_t>(i)].cells;
     float* x = out.features.data<float>() + i * features;
@@ -287,11 +296,11 @@ CsvData read_csv(const std::string& path, const CsvOptions& options) {
       double v = 0;
       if (col.role == Role::label && regression) {
         parse_number(cell, v);
-        out.labels.data<float>()[i] = static_cast<float>(v);
+        out.labels.data<float>()[i] = as_float(v, i, c);
       } else if (col.role == Role::label) {
         out.labels.data<std::int64_t>()[i] = code[c].at(cell);
       } else if (col.role == Role::feature && col.kind == Kind::numeric) {
-        x[first_feature[c]] = static_cast<float>(parse_number(cell, v) ? v : col.mean);
+        x[first_feature[c]] = as_float(parse_number(cell, v) ? v : col.mean, i, c);
       } else if (col.role == Role::feature) {
         const auto slot = is_missing(cell) ? static_cast<std::int64_t>(col.categories.size()) : code[c].at(cell);
         x[first_feature[c] + slot] = 1.0f;

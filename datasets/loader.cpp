@@ -38,7 +38,7 @@ DataLoader::Iterator DataLoader::begin() {
 
 std::int64_t DataLoader::num_batches() const {
   const std::int64_t n = data_.size(), b = options_.batch_size;
-  return options_.drop_last ? n / b : (n + b - 1) / b;
+  return options_.drop_last ? n / b : n / b + (n % b != 0);  // not (n + b − 1) / b: that overflows for a huge b
 }
 
 std::span<const std::int64_t> DataLoader::take() {

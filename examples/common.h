@@ -1,10 +1,15 @@
-// Helpers the example programs share: drawing a plot with one of the matplotlib scripts in tools/.
+// Helpers the example programs share: checks made before a run starts (memory, a writable output)
+// and drawing a plot with one of the matplotlib scripts in tools/.
 // Header-only; examples only (the library has no use for them). Scoring a classifier is the
 // library's tg::evaluate (train/evaluate.h).
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -14,6 +19,37 @@
 #include "tapegrad.h"
 
 namespace tg::examples {
+
+/// The memory this process may use: the machine's physical memory, or the address-space limit
+/// (ulimit -v) when that is lower.
+inline double usable_memory_bytes() {
+  double bytes = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+    bytes = std::min(bytes, static_cast<double>(limit.rlim_cur));
+  return bytes;
+}
+
+/// Throws, before anything is allocated, when a network of `parameters` float32 parameters cannot
+/// fit: weights, gradients and one optimizer slot are 12 bytes per parameter, before activations.
+/// `what` says which options made it so big. `parameters` is a double so that no count overflows.
+inline void check_parameters_fit(const char* program, double parameters, const std::string& what) {
+  const double needed = 12.0 * parameters, usable = usable_memory_bytes();
+  check(needed <= usable, program, ": ", what, " make ", parameters, " parameters, which need at least ",
+        needed / 1e9, " GB (weights, gradients, optimizer state); this process can use ", usable / 1e9, " GB");
+}
+
+/// Fails now, not after training, when `path` cannot be written: creates its directory and a
+/// temporary beside it (removed again), exactly as the final save will.
+inline void check_writable(const char* program, const std::string& path) {
+  try {
+    const std::filesystem::path p(path);
+    if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+    AtomicFile probe(path);  // never committed: the temporary is removed, `path` is untouched
+  } catch (const std::exception& e) {
+    throw Error(cat(program, ": cannot write ", path, ": ", e.what()));
+  }
+}
 
 /// s in single quotes for /bin/sh, embedded single quotes escaped.
 inline std::string shell_quote(const std::string& s) {

@@ -31,6 +31,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <new>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -41,6 +42,7 @@
 #include "examples/common.h"
 #include "train/checkpoint.h"
 #include "train/distributed.h"
+#include "train/finite.h"
 #include "train/metrics_log.h"
 #include "train/progress.h"
 #include "train/run_state.h"
@@ -142,11 +144,16 @@ Architecture architecture_from(const NamedTensors& arrays, const std::string& wh
           ", expected ", dim == 0 ? "0-dim " : "1-dim ", dtype_name(dtype));
     return it->second;
   };
+  // int64 values are read as int64: through a double, 2^63 − 1 would convert back out of range.
+  auto int64s = [&](const std::string& name, int dim) {
+    const Tensor& t = find(name, DType::int64, dim);
+    const std::int64_t* v = t.data<std::int64_t>();
+    return std::vector<std::int64_t>(v, v + t.numel());
+  };
   Architecture arch;
-  arch.in_features = static_cast<std::int64_t>(find("config/in_features", DType::int64, 0).item());
-  arch.classes = static_cast<std::int64_t>(find("config/classes", DType::int64, 0).item());
-  arch.hidden.clear();
-  for (double h : find("config/hidden", DType::int64, 1).to_vector()) arch.hidden.push_back(static_cast<std::int64_t>(h));
+  arch.in_features = int64s("config/in_features", 0)[0];
+  arch.classes = int64s("config/classes", 0)[0];
+  arch.hidden = int64s("config/hidden", 1);
   arch.dropout = find("config/dropout", DType::float64, 0).item();
   arch.input_dropout = find("config/input_dropout", DType::float64, 0).item();
   check(arch.in_features > 0 && arch.classes > 0, where, "config/in_features ", arch.in_features,
@@ -154,9 +161,12 @@ Architecture architecture_from(const NamedTensors& arrays, const std::string& wh
   return arch;
 }
 
+constexpr std::int64_t kSide = 28;  // Fashion-MNIST images are 28×28
+
 // Mirrors, in place, the rows of raw images [b, 28·28] picked by `flip` (1 = mirror).
 void mirror_rows(const Tensor& images, const Tensor& flip) {
-  constexpr std::int64_t kSide = 28;
+  check(images.dim() == 2 && images.size(1) == kSide * kSide, "fashion_mnist_snn: mirroring needs images of ", kSide,
+        "x", kSide, " = ", kSide * kSide, " pixels, got ", describe(images));
   float* x = images.data<float>();
   for (std::int64_t i = 0; i < images.size(0); ++i) {
     if (flip.data<float>()[i] == 0) continue;
@@ -188,6 +198,26 @@ void check_options(const Options& o) {
         o.arch.input_dropout);
   check(o.valid >= 0, me, "--valid must be >= 0, got ", o.valid);
   check(o.checkpoint_every > 0, me, "--checkpoint-every must be positive, got ", o.checkpoint_every);
+  // The size, before anything is allocated (a std::bad_alloc says nothing of --hidden).
+  double parameters = 0, width = static_cast<double>(o.arch.in_features);
+  for (std::int64_t h : o.arch.hidden) parameters += (width + 1) * static_cast<double>(h), width = static_cast<double>(h);
+  parameters += (width + 1) * static_cast<double>(o.arch.classes);
+  examples::check_parameters_fit("fashion_mnist_snn", parameters, cat("--hidden ", hidden_str(o.arch.hidden)));
+}
+
+// The images must be what the network takes (and what mirroring assumes), and a set to score must
+// not be empty: its accuracy would be 0/0.
+void check_data(const Dataset& data, const char* name, std::int64_t in_features) {
+  check(data.num_features() == in_features, "fashion_mnist_snn: the ", name, " images in ", fashion_mnist_dir(),
+        " have ", data.num_features(), " pixels, expected ", in_features, " (28x28)");
+  check(data.size() > 0, "fashion_mnist_snn: the ", name, " set in ", fashion_mnist_dir(), " is empty");
+}
+
+// The scores a program prints are finite, or the run is an error.
+void check_score(const Evaluation& score, const char* held_name) {
+  const char* why = "the network's outputs are not finite (NaN or infinite weights?)";
+  optim::check_finite_result("fashion_mnist_snn", cat(held_name, "_loss"), score.loss, why);
+  optim::check_finite_result("fashion_mnist_snn", cat(held_name, "_accuracy"), score.accuracy, why);
 }
 
 int run_evaluate(const std::string& checkpoint) {
@@ -205,8 +235,11 @@ int run_evaluate(const std::string& checkpoint) {
   }
   auto model = build_model(stored.arch, 0);
   const optim::TrainingState state = optim::load_checkpoint(checkpoint, *model, nullptr);
-  const Dataset test = scaler.transform(load_fashion_mnist(Split::test));
+  const Dataset test_raw = load_fashion_mnist(Split::test);
+  check_data(test_raw, "test", stored.arch.in_features);
+  const Dataset test = scaler.transform(test_raw);
   const Evaluation score = evaluate(*model, test);
+  check_score(score, "test");
   if (!dist::is_root_process()) return 0;  // every rank of an mpirun evaluates; one prints
   std::printf("checkpoint: %s  (hidden %s, dropout %g, input_dropout %g)\n", checkpoint.c_str(),
               hidden_str(stored.arch.hidden).c_str(), stored.arch.dropout, stored.arch.input_dropout);
@@ -225,6 +258,7 @@ int run_train(const Options& o) {
   auto start = std::chrono::steady_clock::now();
   const bool validating = o.valid > 0;
   Dataset train = load_fashion_mnist(Split::train);
+  check_data(train, "training", o.arch.in_features);
   check(o.valid < train.size(), "fashion_mnist_snn: --valid ", o.valid, " leaves no training examples");
   Dataset valid;
   if (validating) std::tie(train, valid) = random_split(train, train.size() - o.valid, o.seed);
@@ -233,8 +267,11 @@ int run_train(const Options& o) {
   scaler.fit(train.features);
   // With flips the loader hands out raw images, mirrored and then standardised per batch.
   const Dataset train_scaled = o.flip ? train : scaler.transform(train);
-  const Dataset held_out = validating ? scaler.transform(valid) : scaler.transform(load_fashion_mnist(Split::test));
+  const Dataset held_out_raw = validating ? valid : load_fashion_mnist(Split::test);
   const char* held_name = validating ? "valid" : "test";
+  check_data(held_out_raw, held_name, o.arch.in_features);
+  const Dataset held_out = scaler.transform(held_out_raw);
+  if (dist::is_root_process()) examples::check_writable("fashion_mnist_snn", checkpoint);  // now, not after training
 
   auto model = build_model(o.arch, o.seed);
   optim::SGD optimizer(model->parameters(),
@@ -278,6 +315,7 @@ int run_train(const Options& o) {
   for (int epoch = first_epoch; epoch < o.epochs; ++epoch) {
     const double lr = optimizer.lr();
     double total = 0;
+    std::int64_t step = 0;  // in this epoch
     for (const Batch& batch : loader.batches(epoch)) {
       x = batch.x;
       if (o.flip) {
@@ -289,9 +327,7 @@ int run_train(const Options& o) {
         return cross_entropy((*model)(xs), ys);
       });
       optimizer.step();
-      const double value = loss.item();
-      check(std::isfinite(value), "fashion_mnist_snn: the loss is ", value, " at epoch ", epoch + 1,
-            "; lower --lr");
+      const double value = optim::check_finite_loss("fashion_mnist_snn", loss.item(), epoch + 1, ++step);
       total += value;
       if (root) progress.step(value);
       ++steps;
@@ -303,6 +339,7 @@ int run_train(const Options& o) {
                                  optim::MetricsLog::number(train_loss), "", "", ""};
     if (validating) {
       const Evaluation s = evaluate(*model, held_out);
+      check_score(s, held_name);
       last_valid = s;
       summary += cat("  valid_loss ", s.loss, "  valid_acc ", s.accuracy);
       row[3] = optim::MetricsLog::number(s.loss), row[4] = optim::MetricsLog::number(s.accuracy);
@@ -325,9 +362,9 @@ int run_train(const Options& o) {
   // A validation run has just scored the held-out part after its last epoch; a final run scores
   // the test set once, here.
   const Evaluation final_score = validating ? last_valid : evaluate(*model, held_out);
+  check_score(final_score, held_name);
   const double wall = seconds_since(start);
   if (!root) return 0;
-  if (fs::path(checkpoint).has_parent_path()) fs::create_directories(fs::path(checkpoint).parent_path());
   optim::TrainingState state{.epoch = o.epochs, .step = steps, .seed = o.seed, .generators = {},
                              .metrics = {{cat(held_name, "_accuracy"), final_score.accuracy},
                                          {cat(held_name, "_loss"), final_score.loss}},
@@ -371,6 +408,9 @@ int main(int argc, char** argv) {
   try {
     check_options(o);
     return o.evaluate.empty() ? run_train(o) : run_evaluate(o.evaluate);
+  } catch (const std::bad_alloc&) {  // what check_options could not foresee
+    std::fprintf(stderr, "error: fashion_mnist_snn: out of memory (std::bad_alloc): try smaller --hidden or --batch\n");
+    return 1;
   } catch (const std::exception& e) {  // tg::Error, or a filesystem error writing --out
     dist::abort_job_if_distributed(cat("error: ", e.what()));
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -248,11 +248,14 @@ Curve run(Model kind, int depth, const Data& data, const Options& o, optim::Metr
   }
   if (tracer) tracer->attach(*model);
   for (int epoch = first_epoch; epoch <= o.epochs; ++epoch) {
+    std::int64_t step = 0;  // in this epoch
     for (const Batch& batch : loader.batches(epoch - 1)) {
       sgd.zero_grad();
       const Tensor loss = dist::backward_step(ddp.get(), batch.x, batch.y, [&](const Tensor& xs, const Tensor& ys) {
         return cross_entropy((*model)(xs), ys, Reduction::sum);
       });
+      optim::check_finite_loss(cat("figure1: ", model_name(kind), " depth ", depth), loss.item(), epoch, ++step,
+                               "the learning rate is fixed by the paper; was the data standardised?");
       if (tracer) tracer->step();  // reads the gradients, before the update
       sgd.step();
       if (root) progress.step(loss.item() / static_cast<double>(kBatch));
@@ -368,6 +371,9 @@ int main(int argc, char** argv) {
       for (std::size_t j = 0; j < i; ++j)
         check(o.depths[i] != o.depths[j], "figure1: --depths names ", o.depths[i], " twice");
     const std::vector<Model> models = parse_models(o.models);
+    for (int depth : o.depths)  // before anything is allocated (a std::bad_alloc says nothing of --depths)
+      examples::check_parameters_fit("figure1", depth * (kWidth + 1.0) * kWidth + (kWidth + 1.0) * kClasses,
+                                     cat("--depths ", depth));
 
     const bool root = dist::is_root_process();  // under mpirun, rank 0 prints and writes
     check(!o.trace || !dist::launched_by_mpi(), "figure1: --trace runs in one process only, not under mpirun "

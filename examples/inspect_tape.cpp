@@ -2,11 +2,12 @@
 //
 //   build/bin/inspect_tape                 # text dump on stdout
 //   build/bin/inspect_tape --dot tape.dot  # also writes Graphviz DOT (dot -Tpng tape.dot -o tape.png)
-#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include "autograd/tape.h"
+#include "tensor/atomic_file.h"
 #include "nn/nn.h"
 #include "ops/loss.h"
 
@@ -36,11 +37,13 @@ int main(int argc, char** argv) {
 
   Tensor loss = cross_entropy(model(x), y).set_name("loss");
   tape().dump(std::cout);
-  if (!dot_path.empty()) {
-    std::ofstream out(dot_path);
-    tape().dump_dot(out);
-    if (!out) {
-      std::cerr << "inspect_tape: cannot write " << dot_path << "\n";
+  if (!dot_path.empty()) {  // whole or not at all, and a failed write is an error (tensor/atomic_file.h)
+    std::ostringstream dot;
+    tape().dump_dot(dot);
+    try {
+      write_file_atomically(dot_path, dot.str());
+    } catch (const Error& e) {
+      std::cerr << "inspect_tape: cannot write " << dot_path << ": " << e.what() << "\n";
       return 1;
     }
   }

@@ -178,8 +178,10 @@ int train(const Options& o) {
     tracer.attach(*model);
     for (int epoch = start_epoch; epoch < o.epochs; ++epoch) {
       double total = 0;
+      std::int64_t step = 0;  // in this epoch
       for (const Batch& batch : loader.batches(epoch)) {
         const Tensor loss = cross_entropy((*model)(batch.x), batch.y);
+        optim::check_finite_loss(cat("trace_snn: ", kind), loss.item(), epoch + 1, ++step);
         sgd.zero_grad();
         backward(loss);
         tracer.step();  // after backward (gradients), before the update

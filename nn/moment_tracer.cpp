@@ -29,9 +29,8 @@ MatrixView as_matrix(const Tensor& t) {
 // Threads split the columns; every column is summed in row order, so any thread count gives the
 // same bits.
 void column_moments(const Tensor& x, std::vector<double>& mean, std::vector<double>& var) {
-  // Plain variables, not a structured binding: clang 14 cannot capture bindings in lambdas.
-  const MatrixView m = as_matrix(x);
-  const std::int64_t rows = m.rows, columns = m.columns;
+  const MatrixView view = as_matrix(x);
+  const std::int64_t rows = view.rows, columns = view.columns;  // not bindings: clang 14 cannot capture those
   mean.assign(static_cast<std::size_t>(columns), 0.0);
   var.assign(static_cast<std::size_t>(columns), 0.0);
   if (rows == 0) return;
@@ -53,8 +52,8 @@ void column_moments(const Tensor& x, std::vector<double>& mean, std::vector<doub
 
 // Per-row Σ_j w_ij and Σ_j w_ij²: ω_i and τ_i of unit i for a weight [out_features, in_features].
 void row_sums(const Tensor& w, std::vector<double>& sum, std::vector<double>& sum_sq) {
-  const MatrixView m = as_matrix(w);
-  const std::int64_t rows = m.rows, columns = m.columns;
+  const MatrixView view = as_matrix(w);
+  const std::int64_t rows = view.rows, columns = view.columns;
   sum.assign(static_cast<std::size_t>(rows), 0.0);
   sum_sq.assign(static_cast<std::size_t>(rows), 0.0);
   dispatch(w.dtype(), "moment_tracer", [&]<class T>() {

@@ -7,6 +7,7 @@
 #include <limits>
 #include <numbers>
 #include <utility>
+#include <vector>
 
 #include "tensor/random.h"
 #include "autograd/tape.h"
@@ -84,6 +85,57 @@ void check_positive(double value, const char* who, const char* name) {
   check(value > 0 && std::isfinite(value), who, ": ", name, " must be positive and finite, got ", value);
 }
 
+// Note [A variance that does not cancel]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// ν̃ = E[selu² z] − μ̃² subtracts two nearly equal numbers once the unit saturates: for z ≪ 0
+// selu z ≈ −λα whatever z is, both terms are ≈ (λα)², and their difference drowns in rounding
+// (μ = 4, ω = −4, ν = 0.01, τ = 1 gave −1.3e−15 for the true +4.0e−16). So the scalar map()
+// computes the variance directly, ν̃ = E[(d − E d)²] with d = selu(z) − selu(m), z = m + s·x,
+// x ~ N(0, 1): d is formed so that it keeps its relative precision (λα·eᵐ·expm1(s·x) when z and m
+// are both ≤ 0, λ·s·x when both are > 0), and both expectations are Gauss–Legendre sums over
+// x ∈ [−kTail, kTail] split at the kink z = 0, where the integrand is smooth on each side. The
+// closed form's mean stays: it does not cancel. The Tensor map (for derivatives) keeps the
+// closed form.
+constexpr double kTail = 12;          // φ(12) ≈ 2e−32: what lies beyond is below double precision
+constexpr double kPanelWidth = 0.25;  // in standard deviations; 8 nodes per panel
+constexpr double kNodes[4] = {0.1834346424956498, 0.5255324099163290, 0.7966664774136267, 0.9602898564975363};
+constexpr double kWeights[4] = {0.3626837833783620, 0.3137066458778873, 0.2223810344533745, 0.1012285362903763};
+
+double selu_value(double z, const SeluParams& selu) {
+  return z > 0 ? selu.lambda * z : selu.lambda * selu.alpha * std::expm1(z);
+}
+
+// Var[selu z] for z ~ N(m, s²), by Note [A variance that does not cancel].
+double selu_variance(double m, double s, const SeluParams& selu) {
+  const double f_m = selu_value(m, selu);
+  auto deviation = [&](double x) {  // selu(m + s·x) − selu(m)
+    const double z = m + s * x;
+    if (z <= 0 && m <= 0) return selu.lambda * selu.alpha * std::exp(m) * std::expm1(s * x);
+    if (z > 0 && m > 0) return selu.lambda * s * x;
+    return selu_value(z, selu) - f_m;
+  };
+  // Σ over the panels of [−kTail, kTail], split at the kink x = −m/s, of w·φ(x)·h(d(x)).
+  auto expectation = [&](auto h) {
+    std::vector<double> cuts{-kTail};
+    if (const double kink = -m / s; kink > -kTail && kink < kTail) cuts.push_back(kink);
+    cuts.push_back(kTail);
+    double total = 0;
+    for (std::size_t c = 0; c + 1 < cuts.size(); ++c) {
+      const int panels = std::max(1, static_cast<int>(std::ceil((cuts[c + 1] - cuts[c]) / kPanelWidth)));
+      const double width = (cuts[c + 1] - cuts[c]) / panels;
+      for (int p = 0; p < panels; ++p) {
+        const double centre = cuts[c] + (p + 0.5) * width, half = width / 2;
+        for (int k = 0; k < 4; ++k)
+          for (double x : {centre - half * kNodes[k], centre + half * kNodes[k]})
+            total += half * kWeights[k] * std::exp(-x * x / 2) * h(deviation(x));
+      }
+    }
+    return total * std::numbers::inv_sqrtpi / kSqrt2;  // φ's 1/√(2π)
+  };
+  const double mean = expectation([](double d) { return d; });
+  return expectation([mean](double d) { return (d - mean) * (d - mean); });
+}
+
 }  // namespace
 
 Moments map(Moments in, double omega, double tau, const SeluParams& selu) {
@@ -95,7 +147,9 @@ Moments map(Moments in, double omega, double tau, const SeluParams& selu) {
   // exp(2(x + v)) overflows (and erfc underflows) once μω + ντ passes ≈ 350.
   check(std::isfinite(mean) && std::isfinite(second), "moments::map: g is not finite in double at mu ", in.mu,
         ", omega ", omega, ", nu ", in.nu, ", tau ", tau, " (the closed form overflows for mu*omega + nu*tau > ~350)");
-  return {mean, second - mean * mean};
+  // The closed form's second moment is checked above for overflow; the variance comes from the
+  // form that does not cancel (Note [A variance that does not cancel]).
+  return {mean, selu_variance(in.mu * omega, std::sqrt(in.nu * tau), selu)};
 }
 
 MapTensors map(const Tensor& mu, const Tensor& omega, const Tensor& nu, const Tensor& tau, const Tensor& alpha,
@@ -117,7 +171,13 @@ Jacobian jacobian(Moments at, double omega, double tau, const SeluParams& selu) 
   Tensor mu = leaf(at.mu), nu = leaf(at.nu);
   MapTensors out = map(mu, scalar(omega), nu, scalar(tau), scalar(selu.alpha), scalar(selu.lambda));
   Partials p = partials(out.mu_tilde, out.nu_tilde, mu, nu);
-  return {p.first_a[0], p.first_b[0], p.second_a[0], p.second_b[0]};
+  const Jacobian j{p.first_a[0], p.first_b[0], p.second_a[0], p.second_b[0]};
+  // The closed form's derivatives divide by √(ντ): they overflow (inf − inf = NaN) for a tiny ντ.
+  check(std::isfinite(j.j11) && std::isfinite(j.j12) && std::isfinite(j.j21) && std::isfinite(j.j22),
+        "moments::jacobian: the Jacobian is not finite in double at mu ", at.mu, ", omega ", omega, ", nu ", at.nu,
+        ", tau ", tau, " (j11 ", j.j11, ", j12 ", j.j12, ", j21 ", j.j21, ", j22 ", j.j22,
+        "; the closed form's derivatives overflow for a tiny nu*tau)");
+  return j;
 }
 
 FixedPoint fixed_point(double omega, double tau, Moments start, const SeluParams& selu, double tolerance,

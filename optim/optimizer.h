@@ -260,7 +260,19 @@ void GroupedOptimizer<Options>::load_state(const NamedTensors& state) {
       const std::string name = cat("group.", g, ".", field);
       check(std::find(seen.begin(), seen.end(), name) != seen.end(), me, "'", name, "' is missing");
     });
-    groups[g].options.validate(cat(me, "group ", g));
+    try {
+      groups[g].options.validate(cat(me, "group ", g));
+    } catch (const Error& e) {
+      // validate says "<where>: <option> must ..."; name the entry of the state that set the option.
+      const std::string_view message = e.what();
+      std::string entry;
+      groups[g].options.visit([&](const char* field, auto&) {
+        if (entry.empty() && message.find(cat(": ", field, " ")) != std::string_view::npos)
+          entry = cat("group.", g, ".", field);
+      });
+      if (entry.empty()) throw;
+      throw Error(cat(message, " (entry '", entry, "')"));
+    }
   }
   for (std::size_t g = 0; g < groups.size(); ++g) groups_[g].options = groups[g].options;
   state_ = std::move(fresh);

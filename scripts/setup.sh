@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package tapegrad needs that is missing, then converts the UCI data those
 # packages ship into data/uci (once: a cached conversion is kept). Nothing else is ever downloaded.
-# Usage: scripts/setup.sh [--with-bench | --with-fuzz]   (run as root; otherwise prints the sudo
-# command and stops)
+# Usage: scripts/setup.sh [--with-bench] [--with-fuzz] [--with-clang]   (run as root; otherwise prints
+# the sudo command and stops)
 # --with-bench adds python3-torch and libtorch-dev, the references of bench/compare_pytorch.py and
 # bench/libtorch_step.cpp (make bench).
 # --with-fuzz adds clang and its libFuzzer/sanitizer runtimes (clang-14, libclang-rt-14-dev) for
@@ -24,12 +24,14 @@ packages=(
   r-base-core r-cran-mlbench r-cran-kernlab python3-sklearn weka
   libopenmpi-dev openmpi-bin
 )
-case "${1:-}" in
-  --with-bench) packages+=(python3-torch libtorch-dev) ;;
-  --with-fuzz) packages+=(clang clang-14 libclang-rt-14-dev) ;;
-  "") ;;
-  *) echo "tapegrad setup: unknown option '$1' (--with-bench or --with-fuzz)" >&2; exit 2 ;;
-esac
+for option in "$@"; do
+  case "$option" in
+    --with-bench) packages+=(python3-torch libtorch-dev) ;;
+    --with-fuzz) packages+=(clang clang-14 libclang-rt-14-dev) ;;
+    --with-clang) packages+=(clang libomp-14-dev) ;;  # make build-clang: clang 14 and its OpenMP runtime
+    *) echo "tapegrad setup: unknown option $option (expected --with-bench, --with-fuzz or --with-clang)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

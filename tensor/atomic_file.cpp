@@ -14,9 +14,34 @@
 
 namespace tg {
 
-AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), temp_(cat(path_, ".tmp.", ::getpid())) {
+namespace {
+
+// "<path>.tmp.<pid>", with the file name shortened when the whole would pass the file system's
+// limit on a name (a 248-character checkpoint name is fine; its temporary must be too).
+std::string temporary_name(const std::string& path) {
+  const std::string suffix = cat(".tmp.", ::getpid());
+  const std::filesystem::path p(path);
+  const std::string dir = p.parent_path().empty() ? std::string(".") : p.parent_path().string();
+  const long limit = ::pathconf(dir.c_str(), _PC_NAME_MAX);
+  const std::size_t max_name = limit > 0 ? static_cast<std::size_t>(limit) : 255;
+  std::string name = p.filename().string();
+  if (name.size() + suffix.size() <= max_name) return path + suffix;
+  name.resize(max_name > suffix.size() ? max_name - suffix.size() : 0);
+  return (p.parent_path() / (name + suffix)).string();
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  check(!path_.empty(), "cannot write a file with an empty name");
+  std::error_code ec;
+  const auto status = std::filesystem::status(path_, ec);
+  // Renaming over a device or a directory would replace it (as root, /dev/null itself).
+  check(!std::filesystem::exists(status) || std::filesystem::is_regular_file(status), "cannot write ", path_,
+        ": it exists and is not a regular file");
+  temp_ = temporary_name(path_);
   file_ = std::fopen(temp_.c_str(), "wb");
-  if (!file_) throw Error(cat("cannot create ", temp_, ": ", std::strerror(errno)));
+  if (!file_) throw Error(cat("cannot create ", temp_, " (to write ", path_, "): ", std::strerror(errno)));
 }
 
 AtomicFile::~AtomicFile() {

@@ -1,6 +1,6 @@
 // AtomicFile: every file tapegrad writes (checkpoints, results) appears whole or not at all.
 //
-// Data goes to "<path>.tmp.<pid>"; commit() flushes it, fsyncs it and renames it over <path>
+// Data goes to "<path>.tmp.<pid>" (its file name shortened if it would be too long); commit() flushes it, fsyncs it and renames it over <path>
 // (then fsyncs the directory, best effort). If commit() is never reached — a write threw, the
 // process died — the old file is untouched and the temporary is removed (or left for a crash).
 #pragma once
@@ -15,6 +15,8 @@ namespace tg {
 
 class AtomicFile {
  public:
+  /// Creates the temporary; throws a tg::Error naming `path` when it cannot, or when `path` exists
+  /// and is not a regular file (a device such as /dev/full, a directory).
   explicit AtomicFile(std::string path);
   ~AtomicFile();
   AtomicFile(const AtomicFile&) = delete;

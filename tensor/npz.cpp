@@ -108,6 +108,9 @@ class NpyDictParser {
     while (!eat('}')) {
       const std::string key = quoted();
       expect(':');
+      const bool seen = (key == "descr" && have_descr) || (key == "fortran_order" && have_order) ||
+                        (key == "shape" && have_shape);
+      check(!seen, "malformed NPY header: '", key, "' appears twice");
       if (key == "descr") {
         descr = quoted();
         have_descr = true;

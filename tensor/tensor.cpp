@@ -10,19 +10,18 @@ namespace {
 
 // TensorImpl and Storage objects come from the caching allocator too (Note [Caching allocator]),
 // reference counts included: creating a tensor in a loop allocates nothing once it is warm.
-// Built from a braced aggregate and moved in (clang 14's allocate_shared cannot do C++20
-// parenthesised aggregate initialisation): no zero-filling first and assigning after.
+// Built field by field in place by TensorImpl's constructor: no zero-filling first and assigning
+// after.
 std::shared_ptr<TensorImpl> new_impl(const Shape& shape, DType dtype) {
   auto storage = std::allocate_shared<Storage>(PoolAllocator<Storage>(),
                                                static_cast<std::size_t>(shape.numel()) * dtype_size(dtype));
-  return std::allocate_shared<TensorImpl>(PoolAllocator<TensorImpl>(),
-                                          TensorImpl{std::move(storage), std::int64_t{0}, shape, dtype});
+  return std::allocate_shared<TensorImpl>(PoolAllocator<TensorImpl>(), std::move(storage), std::int64_t{0}, shape,
+                                          dtype);
 }
 
 // A new handle on the same storage with another shape/offset (a view).
 std::shared_ptr<TensorImpl> view_impl(const TensorImpl& src, const Shape& shape, std::int64_t offset) {
-  return std::allocate_shared<TensorImpl>(PoolAllocator<TensorImpl>(),
-                                          TensorImpl{src.storage, offset, shape, src.dtype});
+  return std::allocate_shared<TensorImpl>(PoolAllocator<TensorImpl>(), src.storage, offset, shape, src.dtype);
 }
 
 std::int64_t flat_index(const Tensor& t, std::initializer_list<std::int64_t> index) {

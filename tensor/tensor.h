@@ -11,6 +11,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tensor/dtype.h"
@@ -78,6 +79,10 @@ class Tensor {
 };
 
 struct TensorImpl {
+  // A constructor rather than parenthesised aggregate initialisation, which clang 14 lacks.
+  TensorImpl(std::shared_ptr<Storage> storage_, std::int64_t offset_, Shape shape_, DType dtype_)
+      : storage(std::move(storage_)), offset(offset_), shape(std::move(shape_)), dtype(dtype_) {}
+
   std::shared_ptr<Storage> storage;
   std::int64_t offset = 0;  // in elements
   Shape shape;

@@ -15,13 +15,15 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
-#include <fstream>
+#include <cmath>
 #include <iomanip>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "nn/moments.h"
+#include "tensor/atomic_file.h"
 #include "ops/dropout.h"
 
 #ifndef TG_SOURCE_DIR
@@ -32,7 +34,9 @@ namespace mo = tg::moments;
 
 namespace {
 
+// Every number printed is finite: anything else is an error, and the exit status says so.
 void print(const std::string& key, double value) {
+  tg::check(std::isfinite(value), "moments: ", key, " is ", value, " (not finite in double at these arguments)");
   std::cout << key << ": " << std::setprecision(17) << value << "\n";
 }
 void print(const std::string& key, const std::string& value) { std::cout << key << ": " << value << "\n"; }
@@ -41,11 +45,18 @@ void print_jacobian(const mo::Jacobian& j) {
   print("j11", j.j11), print("j12", j.j12), print("j21", j.j21), print("j22", j.j22);
 }
 
-std::ofstream open_csv(const std::filesystem::path& path, const char* header) {
-  std::ofstream out(path);
-  tg::check(out.good(), "moments plot: cannot write ", path.string());
+// A CSV is built in memory and written atomically (tensor/atomic_file.h): whole, or an error.
+std::ostringstream start_csv(const char* header) {
+  std::ostringstream out;
   out << std::setprecision(17) << header << "\n";
   return out;
+}
+void write_csv(const std::filesystem::path& path, const std::ostringstream& contents) {
+  try {
+    tg::write_file_atomically(path.string(), contents.str());
+  } catch (const tg::Error& e) {
+    throw tg::Error(tg::cat("moments plot: ", e.what()));
+  }
 }
 
 std::string shell_quote(const std::string& s) {
@@ -68,7 +79,7 @@ void plot(const PlotOptions& o) {
   const fs::path dir(o.out);
   fs::create_directories(dir);
   {
-    std::ofstream field = open_csv(dir / "field.csv", "mu,nu,mu_tilde,nu_tilde");
+    std::ostringstream field = start_csv("mu,nu,mu_tilde,nu_tilde");
     constexpr int kMuPoints = 21, kNuPoints = 21;
     for (int i = 0; i < kMuPoints; ++i)
       for (int k = 0; k < kNuPoints; ++k) {
@@ -76,9 +87,10 @@ void plot(const PlotOptions& o) {
         const mo::Moments image = mo::map(at, o.omega, o.tau);
         field << at.mu << "," << at.nu << "," << image.mu << "," << image.nu << "\n";
       }
+    write_csv(dir / "field.csv", field);
   }
   {
-    std::ofstream traj = open_csv(dir / "trajectories.csv", "trajectory,step,mu,nu");
+    std::ostringstream traj = start_csv("trajectory,step,mu,nu");
     const std::vector<mo::Moments> starts = {{-0.9, 0.15}, {0.9, 2.9}, {-0.8, 2.6}, {0.8, 0.4}, {0.0, 0.1}};
     for (std::size_t t = 0; t < starts.size(); ++t) {
       mo::Moments at = starts[t];
@@ -87,9 +99,10 @@ void plot(const PlotOptions& o) {
         at = mo::map(at, o.omega, o.tau);
       }
     }
+    write_csv(dir / "trajectories.csv", traj);
   }
   {
-    std::ofstream deep = open_csv(dir / "deep.csv", "init,layer,mean,var");
+    std::ostringstream deep = start_csv("init,layer,mean,var");
     for (mo::Init init : {mo::Init::lecun, mo::Init::gain075, mo::Init::he}) {
       mo::DeepNet net = o.deep;
       net.init = init;
@@ -98,6 +111,7 @@ void plot(const PlotOptions& o) {
       for (std::size_t l = 0; l < layers.size(); ++l)
         deep << mo::init_name(init) << "," << l + 1 << "," << layers[l].mu << "," << layers[l].nu << "\n";
     }
+    write_csv(dir / "deep.csv", deep);
   }
   const std::string command = shell_quote(o.python) + " " + shell_quote(o.script) + " " + shell_quote(dir.string());
   const int status = std::system(command.c_str());
@@ -214,6 +228,8 @@ int main(int argc, char** argv) {
       print("init", mo::init_name(net.init));
       print("columns", "mean var");
       for (std::size_t l = 0; l < layers.size(); ++l) {
+        tg::check(std::isfinite(layers[l].mu) && std::isfinite(layers[l].nu), "moments deep: layer ", l + 1,
+                  " has mean ", layers[l].mu, " and variance ", layers[l].nu, " (not finite in double)");
         std::cout << "layer_" << l + 1 << ": " << std::setprecision(17) << layers[l].mu << " " << layers[l].nu << "\n";
       }
     } else if (*plot_cmd) {

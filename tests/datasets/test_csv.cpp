@@ -145,6 +145,14 @@ TEST_CASE("read_csv errors name the file, line:column and the problem") {
                                                                     Catch::Contains("a, b"));
     CHECK_THAT(test::error_of([&] { read_csv(f, CsvOptions{}); }), Catch::Contains("no label column"));
   }
+  SECTION("a number beyond float32 is an error, not an inf feature") {
+    test::write_text(f, "a,b,y\n1,2,0\n3,1e300,1\n");
+    CHECK_THAT(test::error_of([&] { read_csv(f, label("y")); }),
+               Catch::Contains(f + ":3:2") && Catch::Contains("column 'b'") && Catch::Contains("float32"));
+    test::write_text(f, "a,y\n1,-1e39\n");
+    CHECK_THAT(test::error_of([&] { read_csv(f, {.label_column = "y", .label_kind = LabelKind::regression}); }),
+               Catch::Contains(f + ":2:2") && Catch::Contains("float32"));
+  }
   SECTION("ragged row") {
     test::write_text(f, "a,b,y\n1,2,0\n\n3,4\n");
     CHECK_THAT(test::error_of([&] { read_csv(f, label("y")); }),

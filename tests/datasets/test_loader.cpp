@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <ranges>
 #include <set>
@@ -89,6 +90,19 @@ TEST_CASE("batch counts and sizes with and without drop_last") {
   DataLoader one(d, {.batch_size = 64});
   REQUIRE(one.next(b));
   CHECK(b.x.size(0) == 10);
+}
+
+TEST_CASE("a batch size near the int64 limit is one batch of everything, not an overflow") {
+  Dataset d = numbered(10);
+  for (std::int64_t size : {std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::max() - 3}) {
+    INFO(size);
+    DataLoader keep(d, {.batch_size = size});
+    CHECK(keep.num_batches() == 1);
+    std::vector<std::int64_t> sizes;
+    for (const Batch& b : keep.batches(0)) sizes.push_back(b.x.size(0));
+    CHECK(sizes == std::vector<std::int64_t>{10});
+    CHECK(DataLoader(d, {.batch_size = size, .drop_last = true}).num_batches() == 0);
+  }
 }
 
 TEST_CASE("batches hold exactly the rows of the epoch's order, in order") {

@@ -265,3 +265,41 @@ TEST_CASE("moment map: jacobian leaves the caller's tape untouched") {
   backward(y, ones({2}, DType::float64));
   CHECK(x.grad().at({0}) == Approx(kSeluLambda<double>));
 }
+
+TEST_CASE("moment map: the variance of a saturated unit is positive and accurate, not a cancellation") {
+  const double la = kSeluLambda<double> * kSeluAlpha<double>, lambda = kSeluLambda<double>;
+  // μ = 4, ω = −4, ν = 0.01, τ = 1: z ~ N(−16, 0.01) lies below 0 with probability 1 − Φ(−160), so
+  // selu z = λα(eᶻ − 1) and the variance is the lognormal one, (λα)²·e^(2m + s²)·expm1(s²) ≈ 4.0e−16,
+  // computed here without any subtraction of near-equal numbers.
+  {
+    const double m = -16, s2 = 0.01;
+    const double exact = la * la * std::exp(2 * m + s2) * std::expm1(s2);
+    const mo::Moments g = mo::map({4.0, 0.01}, -4.0, 1.0);
+    CHECK(g.nu > 0);
+    CHECK(g.nu == Approx(exact).epsilon(1e-10));
+    CHECK(exact == Approx(3.97e-16).epsilon(0.01));
+  }
+  // Deep in the linear part (z ~ N(16, 0.01)): selu z = λz, variance λ²·s².
+  CHECK(mo::map({4.0, 0.01}, 4.0, 1.0).nu == Approx(lambda * lambda * 0.01).epsilon(1e-12));
+  // A tiny variance stays a tiny positive variance: at m = −1 selu's slope is λα·e⁻¹, so
+  // ν̃ ≈ (λα/e)²·ντ.
+  const mo::Moments tiny = mo::map({-1.0, 1e-300}, 1.0, 1.0);
+  CHECK(std::isfinite(tiny.mu));
+  CHECK(tiny.nu > 0);
+  CHECK(tiny.nu == Approx(la * la * std::exp(-2.0) * 1e-300).epsilon(1e-6));
+  // The variance agrees with the closed form where that does not cancel.
+  for (const mo::Moments at : {mo::Moments{0.0, 1.0}, mo::Moments{0.3, 1.7}, mo::Moments{-0.8, 0.2}}) {
+    const double x = at.mu * 0.5, v = at.nu * 1.3;
+    const Tensor nu = mo::map(tensor({at.mu}, DType::float64), tensor({0.5}, DType::float64),
+                              tensor({at.nu}, DType::float64), tensor({1.3}, DType::float64),
+                              tensor({kSeluAlpha<double>}, DType::float64), tensor({lambda}, DType::float64))
+                          .nu_tilde;
+    INFO("x " << x << " v " << v);
+    CHECK(mo::map(at, 0.5, 1.3).nu == Approx(nu.item()).epsilon(1e-13));
+  }
+}
+
+TEST_CASE("moment map: a Jacobian that is not finite in double is an error, not NaN") {
+  REQUIRE_THROWS_WITH(mo::jacobian({0.0, 1e-300}, 0.0, 1.0),
+                      Catch::Contains("moments::jacobian") && Catch::Contains("not finite"));
+}

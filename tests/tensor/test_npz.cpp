@@ -82,10 +82,10 @@ TEST_CASE("npz writes atomically: no temporary file remains, overwriting replace
   CHECK(loaded[0].second.to_vector() == std::vector<double>{4, 5});
   CHECK(dir.entries() == std::vector<std::string>{"ckpt.npz"});
 
-  // The rename fails when the target is a directory: the error says so and the temp is gone.
+  // A directory in the way is refused before anything is written: the error says so, no temp is left.
   fs::create_directory(dir / "taken.npz");
   REQUIRE_THROWS_WITH(save_npz(dir / "taken.npz", {{"x", tensor({1})}}),
-                      Catch::Contains("save_npz") && Catch::Contains("cannot rename"));
+                      Catch::Contains("save_npz") && Catch::Contains("not a regular file"));
   CHECK(dir.entries() == std::vector<std::string>{"ckpt.npz", "taken.npz"});
 
   REQUIRE_THROWS_WITH(save_npz(dir / "no/such/dir/x.npz", {{"x", tensor({1})}}), Catch::Contains("cannot create"));
@@ -172,14 +172,19 @@ write(sys.argv[2], 'x.npy', good[:-4])
 write(sys.argv[3], 'x.txt', good)
 write(sys.argv[4], 'x.npy', good.replace(b'(3,)', b'(-,)'))
 write(sys.argv[5], 'x.npy', good.replace(b"'<f4'", b"'>f4'"))
+length = good[8] | good[9] << 8  # a header with a second 'shape', padded to the same length
+header = good[10:10 + length].decode()[:-1].rstrip().replace("'shape': (3,), ", "'shape': (1,), 'shape': (3,), ")
+write(sys.argv[6], 'x.npy', good[:10] + (header.ljust(length - 1) + '\n').encode() + good[10 + length:])
 )",
-             {dir / "magic.npz", dir / "short.npz", dir / "txt.npz", dir / "shape.npz", dir / "big_endian.npz"});
+             {dir / "magic.npz", dir / "short.npz", dir / "txt.npz", dir / "shape.npz", dir / "big_endian.npz",
+              dir / "two_shapes.npz"});
   REQUIRE_THROWS_WITH(load_npz(dir / "magic.npz"), Catch::Contains("'x.npy'") && Catch::Contains("not an NPY array"));
   REQUIRE_THROWS_WITH(load_npz(dir / "short.npz"),
                       Catch::Contains("[3] float32 needs 12 bytes of data but the member holds 8"));
   REQUIRE_THROWS_WITH(load_npz(dir / "txt.npz"), Catch::Contains("'x.txt'") && Catch::Contains("not an .npy array"));
   REQUIRE_THROWS_WITH(load_npz(dir / "shape.npz"), Catch::Contains("expected a non-negative shape extent"));
   REQUIRE_THROWS_WITH(load_npz(dir / "big_endian.npz"), Catch::Contains("dtype '>f4' is not supported"));
+  REQUIRE_THROWS_WITH(load_npz(dir / "two_shapes.npz"), Catch::Contains("'x.npy'") && Catch::Contains("'shape' appears twice"));
 }
 
 TEST_CASE("load_npz reports missing files, bad magic and truncation at every length") {

@@ -442,3 +442,48 @@ TEST_CASE("a format-1 checkpoint (before parameter groups) is refused by name") 
   REQUIRE_THROWS_WITH(optim::load_checkpoint(dir / "old.npz", *model, nullptr),
                       Catch::Contains("checkpoint format 1 is not supported (this build reads 2)"));
 }
+
+TEST_CASE("a checkpoint whose optimizer members are malformed loads nothing, and the error names the member") {
+  TempDir dir;
+  auto model = small_model(1);
+  optim::SGD sgd(model->parameters(), {.lr = 0.1, .momentum = 0.9});
+  disturb(*model, sgd, 2);
+  optim::save_checkpoint(dir / "good.npz", *model, &sgd, {});
+  const NamedTensors good = load_npz(dir / "good.npz");
+
+  auto target = small_model(3);
+  optim::SGD target_sgd(target->parameters(), {.lr = 0.2, .momentum = 0.9});
+  disturb(*target, target_sgd, 4);  // the target has momentum buffers of its own, which must survive
+  const Snapshot before = snapshot(*target, &target_sgd);
+  REQUIRE(target_sgd.state().size() > 5);
+
+  // Each case: rename or replace one member of the good file.
+  struct Case {
+    std::string from, to;
+    double value;  // the new value of the member when `to` equals `from`
+  };
+  const std::vector<std::pair<std::string, Case>> cases = {
+      {"momentum_buffer.x", {"optimizer/momentum_buffer.0", "optimizer/momentum_buffer.x", 0}},
+      {"momentum_buffer.0junk", {"optimizer/momentum_buffer.0", "optimizer/momentum_buffer.0junk", 0}},
+      {"momentum_buffer.99", {"optimizer/momentum_buffer.0", "optimizer/momentum_buffer.99", 0}},
+      {"group.0.lr", {"optimizer/group.0.lr", "optimizer/group.0.lr", std::nan("")}},
+      {"group.0.lr", {"optimizer/group.0.lr", "optimizer/group.0.lr", -0.5}},
+      {"group.0.momentum", {"optimizer/group.0.momentum", "optimizer/group.0.momentum", INFINITY}},
+  };
+  for (const auto& [member, c] : cases) {
+    INFO(c.to << " = " << c.value);
+    NamedTensors arrays = good;
+    bool found = false;
+    for (auto& [name, t] : arrays)
+      if (name == c.from) {
+        found = true;
+        if (c.to != c.from) name = c.to;
+        else t = tensor({c.value}, DType::float64).reshape({});
+      }
+    REQUIRE(found);
+    save_npz(dir / "bad.npz", arrays);
+    const std::string message = test::error_of([&] { optim::load_checkpoint(dir / "bad.npz", *target, &target_sgd); });
+    CHECK_THAT(message, Catch::Contains("bad.npz") && Catch::Contains(member));
+    CHECK(snapshot(*target, &target_sgd) == before);
+  }
+}
