@@ -35,11 +35,15 @@ install: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target tapegrad
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
-# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, but one test: the same bits
+# under AVX2 and AVX-512 is a property of the release build (g++ -O3), which `make test` checks;
+# the instrumented -O2 build's products differ in the 7th digit (docs/isa.md).
+SANITIZE_EXCLUDE ?= ^test_isa:GEMM and elementwise math give the same bits
 test-sanitize: setup
 	cmake -S . -B $(SANITIZE) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTG_SANITIZE=ON -DTG_BUILD_BENCH=OFF $(CMAKE_ARGS)
 	cmake --build $(SANITIZE) -j $(JOBS)
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir $(SANITIZE) --output-on-failure -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir $(SANITIZE) --output-on-failure -j $(JOBS) \
+	  -E '$(SANITIZE_EXCLUDE)'
 
 # libFuzzer on every reader of outside bytes (fuzz/, docs/reliability.md): clang, ASan + UBSan.
 # Each harness runs FUZZ_SECONDS from fuzz/corpus/ plus what earlier runs found ($(FUZZ)/corpus/);
