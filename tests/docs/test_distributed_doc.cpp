@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "datasets/loader.h"
+#include "docs/blobs.h"
 #include "support.h"
 #include "tapegrad.h"
 
@@ -15,17 +16,8 @@ using namespace tg;
 
 namespace {
 
-// Three Gaussian blobs in 4 dimensions; 300 rows make a last batch of 44 (2 segments, split 32/12).
-Dataset blobs(std::int64_t n, std::uint64_t seed) {
-  Generator gen(seed);
-  Tensor x = randn({n, 4}, gen);
-  std::vector<std::int64_t> y;
-  for (std::int64_t i = 0; i < n; ++i) {
-    y.push_back(i % 3);
-    x.set({i, i % 3}, x.at({i, i % 3}) + 3.0);
-  }
-  return {x, labels(y)};
-}
+// blobs(300, …) makes a last batch of 44 (2 segments, split 32/12).
+using test::blobs;
 
 nn::Sequential make_model() {
   Generator gen(0);

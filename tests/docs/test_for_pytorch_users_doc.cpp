@@ -11,6 +11,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "docs/blobs.h"
 #include "support.h"
 #include "tapegrad.h"
 
@@ -18,17 +19,7 @@ using namespace tg;
 
 namespace {
 
-// Three Gaussian blobs in 4 dimensions, class i % 3 shifted by +3 along axis i % 3.
-Dataset blobs(std::int64_t n, std::uint64_t seed) {
-  Generator gen(seed);
-  Tensor x = randn({n, 4}, gen);
-  std::vector<std::int64_t> y;
-  for (std::int64_t i = 0; i < n; ++i) {
-    y.push_back(i % 3);
-    x.set({i, i % 3}, x.at({i, i % 3}) + 3.0);
-  }
-  return {x, labels(y)};
-}
+using test::blobs;
 
 nn::Sequential small_model(std::uint64_t seed) {
   Generator gen(seed);

@@ -9,6 +9,7 @@
 
 #include "datasets/loader.h"
 #include "datasets/scaler.h"
+#include "docs/blobs.h"
 #include "support.h"
 #include "tapegrad.h"
 
@@ -16,17 +17,7 @@ using namespace tg;
 
 namespace {
 
-// Three Gaussian blobs in 4 dimensions.
-Dataset blobs(std::int64_t n, std::uint64_t seed) {
-  Generator gen(seed);
-  Tensor x = randn({n, 4}, gen);
-  std::vector<std::int64_t> y;
-  for (std::int64_t i = 0; i < n; ++i) {
-    y.push_back(i % 3);
-    x.set({i, i % 3}, x.at({i, i % 3}) + 3.0);
-  }
-  return {x, labels(y)};
-}
+using test::blobs;
 
 double validation_loss(nn::Module& model, const Dataset& valid) {
   NoGrad no_grad;
