@@ -35,9 +35,7 @@ def run(program, *args, env=None, file_limit=None, memory_limit=None, timeout=30
         if file_limit is not None:
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a kill, like ENOSPC
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_limit, resource.RLIM_INFINITY))
-        # AddressSanitizer reserves terabytes of shadow address space, so a sanitizer build
-        # (TG_SANITIZED, set by tests/CMakeLists.txt) runs without the cap; the message is still checked.
-        if memory_limit is not None and not os.environ.get("TG_SANITIZED"):
+        if memory_limit is not None:
             resource.setrlimit(resource.RLIMIT_AS, (memory_limit, resource.RLIM_INFINITY))
     full_env = dict(os.environ, OMP_NUM_THREADS="1", **(env or {}))
     p = subprocess.run([os.path.join(BIN, program), *map(str, args)], capture_output=True, text=True,
@@ -178,9 +176,14 @@ def main():
         failed_cleanly("fashion_mnist_snn --hidden 100000000 says what is too big, before allocating",
                        run("fashion_mnist_snn", "--hidden", "100000000", "--out", fresh(), env=tiny),
                        "--hidden 100000000", "GB")
-        failed_cleanly("figure1 --depths 1000 says what is too big, before allocating",
-                       run("figure1", "--depths", "1000", "--out", os.path.join(root, "f1"),
-                           memory_limit=4 << 30), "--depths 1000", "GB")
+        # The case needs an address-space cap, which AddressSanitizer's terabytes of shadow memory
+        # cannot run under: a sanitizer build (TG_SANITIZED, set by tests/CMakeLists.txt) says so.
+        if os.environ.get("TG_SANITIZED"):
+            print("SKIPPED figure1 --depths 1000 under a 4 GB cap: not possible under ASan (checked by the release suite)")
+        else:
+            failed_cleanly("figure1 --depths 1000 says what is too big, before allocating",
+                           run("figure1", "--depths", "1000", "--out", os.path.join(root, "f1"),
+                               memory_limit=4 << 30), "--depths 1000", "GB")
         blocker = os.path.join(root, "a_file")
         open(blocker, "w").close()
         unwritable = os.path.join(root, "unwritable")
