@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "bench/measure.h"
+#include "bench/step_model.h"
 #include "bench/step_options.h"
 #include "tapegrad.h"
 
@@ -46,12 +47,7 @@ int main(int argc, char** argv) {
 
   try {
     Generator gen(1);
-    nn::Sequential model;
-    for (std::int64_t i = 0, fan_in = in_features; i < depth; ++i, fan_in = width) {
-      model.add(std::make_shared<nn::Linear>(fan_in, width, gen));
-      model.add(std::make_shared<nn::SELU>());
-    }
-    model.add(std::make_shared<nn::Linear>(width, classes, gen));
+    nn::Sequential model = bench::step_model(shape, gen);
     // Data-parallel under mpirun; one process is plain training (no DataParallel): the baseline.
     const std::unique_ptr<dist::DataParallel> ddp = dist::data_parallel_if_launched(model, {.overlap = overlap});
     if (threads > 0) set_num_threads(threads);  // after: data_parallel_if_launched sets its own default

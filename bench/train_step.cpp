@@ -26,6 +26,7 @@
 
 #include "bench/alloc_counter.h"
 #include "bench/measure.h"
+#include "bench/step_model.h"
 #include "bench/step_options.h"
 #include "tapegrad.h"
 
@@ -45,12 +46,7 @@ int main(int argc, char** argv) {
 
   const double base_rss = current_rss_mb();
   Generator gen(1);
-  nn::Sequential model;
-  for (std::int64_t i = 0, fan_in = in_features; i < depth; ++i, fan_in = width) {
-    model.add(std::make_shared<nn::Linear>(fan_in, width, gen));
-    model.add(std::make_shared<nn::SELU>());
-  }
-  model.add(std::make_shared<nn::Linear>(width, classes, gen));
+  nn::Sequential model = bench::step_model(shape, gen);
   optim::SGD optimizer(model.parameters(), {.lr = 0.01});
 
   const Tensor x = randn({batch, in_features}, gen);
