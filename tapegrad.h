@@ -25,6 +25,7 @@
 #include "optim/sgd.h"
 #include "train/checkpoint.h"
 #include "train/distributed.h"
+#include "train/job_queue.h"
 #include "train/early_stopping.h"
 #include "train/evaluate.h"
 #include "train/finite.h"

@@ -4,6 +4,7 @@
 //   build/bin/uci_benchmark --list                      the catalogue, one task a line
 //   build/bin/uci_benchmark --out runs/uci              the quick preset, every task, seven methods
 //   build/bin/uci_benchmark --preset paper --jobs 2     the full grids
+//   mpirun -np 8 build/bin/uci_benchmark --preset paper  the same, spread over MPI ranks
 //   python3 tools/uci_report.py runs/uci                ranks, Wilcoxon tests, SVC/RF, table, plot
 //
 // Note [The protocol]
@@ -38,12 +39,22 @@
 // sorted by (task, method, fold), without their timings, go to <out>/results.json (atomically): two
 // runs of the same arguments give the same results.json byte for byte. <out>/splits/<task>.npz holds
 // each fold's row indices and encoded features, for the report's scikit-learn models.
+//
+// Note [Spread over MPI ranks]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// Under mpirun (or srun) the jobs go to every rank through dist::run_jobs (train/job_queue.h):
+// rank 0 hands out the next job to whichever worker thread of whichever rank asks first, and gets
+// every job's line back. Rank 0 alone reads and writes --out (run.json, the results file, the
+// splits); it broadcasts which jobs are already done, and every rank prepares every task's data
+// (seconds) and builds the same job list from it. A job's seeds do not depend on the rank that runs
+// it (Note [Same results whatever --jobs]), so results.json is the one-process run's, byte for
+// byte, and a run killed under R ranks resumes under R' ranks or none. An error on any rank ends
+// every rank with its message (dist::abort_job_if_distributed).
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -68,7 +79,9 @@
 #include "tensor/atomic_file.h"
 #include "tensor/npz.h"
 #include "train/early_stopping.h"
+#include "train/distributed.h"
 #include "train/evaluate.h"
+#include "train/job_queue.h"
 #include "train/progress.h"
 
 using namespace tg;
@@ -493,13 +506,21 @@ class JobProgress {
   std::mutex mutex_;
 };
 
+// Jobs at once on this process: its share of the node's cores (all of them outside mpirun).
+int default_jobs() {
+  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  const int ranks_here = dist::launched_by_mpi() && local ? std::max(1, std::atoi(local)) : 1;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / ranks_here);
+}
+
 struct Options {
   bool list = false, resume = false;
   std::string preset = "quick", out = "runs/uci_benchmark", data_dir;
   std::vector<std::string> tasks, methods;
   std::uint64_t seed = 0;
-  int jobs = 2;
+  int jobs = 0;                  // 0: default_jobs()
   std::int64_t stop_after = -1;  // for the tests: run this many jobs, then exit as if killed
+  std::string fail_on;           // for the tests: this job (task/method/fold) throws
 };
 
 int run(const Options& o) {
@@ -508,7 +529,6 @@ int run(const Options& o) {
     return 0;
   }
   const Preset& preset = preset_named(o.preset);
-  check(o.jobs >= 1, "uci_benchmark: --jobs must be at least 1, not ", o.jobs);
   std::vector<std::string> tasks = split_list(o.tasks), methods = split_list(o.methods);
   if (tasks.empty())
     for (const UciTask& t : uci_tasks())
@@ -521,88 +541,102 @@ int run(const Options& o) {
   check(std::set(methods.begin(), methods.end()).size() == methods.size(),
         "uci_benchmark: --methods names a method twice");
 
+  // Note [Spread over MPI ranks]: rank 0 alone reads and writes --out; every rank prepares the data.
+  dist::Communicator& comm = dist::world();
+  const bool root = comm.rank() == 0;
+  dist::share_cores_with_local_ranks();
+  const int jobs = o.jobs > 0 ? o.jobs : default_jobs();
   const fs::path out(o.out);
   const json record = run_record(preset, o.seed, tasks, methods);
-  const fs::path run_path = out / "run.json";
-  if (fs::exists(run_path)) {
-    std::ifstream in(run_path);
-    const json old_run = json::parse(in, nullptr, false);
-    check(!old_run.is_discarded(), "uci_benchmark: ", run_path.string(), " is not JSON");
-    check_same_run(old_run, record, run_path);
-  } else {
-    check(!o.resume, "uci_benchmark: --resume: ", run_path.string(), " does not exist (nothing to resume)");
-    fs::create_directories(out);
-    write_file_atomically(run_path.string(), record.dump(2) + "\n");
-  }
-  fs::create_directories(out / "splits");
-  ResultsLog log(out / "results.jsonl");
-  if (log.dropped_torn_line()) std::fprintf(stderr, "uci_benchmark: dropped a torn final line of results.jsonl\n");
+  std::unique_ptr<ResultsLog> log;
   std::set<std::string> finished;
-  for (const json& line : log.lines())
-    finished.insert(job_key(line["task"].get<std::string>(), line["method"].get<std::string>(), line["fold"].get<int>()));
+  if (root) {
+    const fs::path run_path = out / "run.json";
+    if (fs::exists(run_path)) {
+      std::ifstream in(run_path);
+      const json old_run = json::parse(in, nullptr, false);
+      check(!old_run.is_discarded(), "uci_benchmark: ", run_path.string(), " is not JSON");
+      check_same_run(old_run, record, run_path);
+    } else {
+      check(!o.resume, "uci_benchmark: --resume: ", run_path.string(), " does not exist (nothing to resume)");
+      fs::create_directories(out);
+      write_file_atomically(run_path.string(), record.dump(2) + "\n");
+    }
+    fs::create_directories(out / "splits");
+    log = std::make_unique<ResultsLog>(out / "results.jsonl");
+    if (log->dropped_torn_line()) std::fprintf(stderr, "uci_benchmark: dropped a torn final line of results.jsonl\n");
+    for (const json& line : log->lines())
+      finished.insert(
+          job_key(line["task"].get<std::string>(), line["method"].get<std::string>(), line["fold"].get<int>()));
+  }
 
   const std::string dir = o.data_dir.empty() ? uci_data_dir() : o.data_dir;
   std::vector<TaskData> data;
-  std::vector<Job> todo;
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     const UciTask& task = uci_task(tasks[i]);
     data.push_back(prepare(task, dir, o.seed));
     const fs::path splits = out / "splits" / (task.name + ".npz");
-    if (!fs::exists(splits)) export_splits(data.back(), splits);
-    for (const std::string& m : methods)
-      for (int k = 0; k < kFolds; ++k)
-        if (!finished.contains(job_key(task.name, m, k)))
-          todo.push_back({i, nn::parse_method(m), k,
-                          static_cast<double>(data.back().folds[0].fit_part.size()) *
-                              static_cast<double>(preset.grid(nn::parse_method(m)).size())});
+    if (root && !fs::exists(splits)) export_splits(data.back(), splits);
   }
+  // Which jobs are done, in (task, method, fold) order: rank 0 read it, every rank needs it.
+  const std::size_t total_jobs = tasks.size() * methods.size() * kFolds;
+  std::vector<std::uint8_t> done(total_jobs, 0);
+  for (std::size_t i = 0, n = 0; i < tasks.size(); ++i)
+    for (const std::string& m : methods)
+      for (int k = 0; k < kFolds; ++k, ++n) done[n] = finished.contains(job_key(tasks[i], m, k));
+  comm.broadcast(done.data(), done.size(), 0);
+  std::vector<Job> todo;
+  for (std::size_t i = 0, n = 0; i < tasks.size(); ++i)
+    for (const std::string& m : methods)
+      for (int k = 0; k < kFolds; ++k, ++n)
+        if (!done[n])
+          todo.push_back({i, nn::parse_method(m), k,
+                          static_cast<double>(data[i].folds[0].fit_part.size()) *
+                              static_cast<double>(preset.grid(nn::parse_method(m)).size())});
   // Expensive jobs first, so the last ones to finish are short; the order changes no result.
   std::stable_sort(todo.begin(), todo.end(), [](const Job& a, const Job& b) { return a.weight > b.weight; });
-  const std::size_t total_jobs = tasks.size() * methods.size() * kFolds;
-  std::printf("uci_benchmark: preset %s, %zu tasks x %zu methods x %d folds = %zu jobs, %zu done, %zu to run, "
-              "%d at a time\n",
-              preset.name.c_str(), tasks.size(), methods.size(), kFolds, total_jobs, total_jobs - todo.size(),
-              todo.size(), o.jobs);
-  std::fflush(stdout);
+  if (root) {
+    std::printf("uci_benchmark: preset %s, %zu tasks x %zu methods x %d folds = %zu jobs, %zu done, %zu to run, "
+                "%d at a time%s\n",
+                preset.name.c_str(), tasks.size(), methods.size(), kFolds, total_jobs, total_jobs - todo.size(),
+                todo.size(), jobs * comm.ranks(),
+                comm.ranks() > 1 ? cat(" (", comm.ranks(), " MPI ranks x ", jobs, ")").c_str() : "");
+    std::fflush(stdout);
+  }
 
   const std::size_t limit = o.stop_after >= 0 ? std::min<std::size_t>(todo.size(), o.stop_after) : todo.size();
   double weight = 0;
   for (std::size_t i = 0; i < limit; ++i) weight += todo[i].weight;
   JobProgress progress(limit, weight);
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::string failure;
-  std::mutex failure_mutex;
-  auto worker = [&] {
-    for (;;) {
-      const std::size_t i = next.fetch_add(1);
-      if (i >= limit || failed) return;
-      const Job& job = todo[i];
-      try {
-        const json line = run_job(data[job.task], job, preset, o.seed);
-        log.append(line);
+  // Note [Spread over MPI ranks]: this rank's workers and, on rank 0, every rank's results.
+  dist::run_jobs(
+      comm, static_cast<std::int64_t>(limit), jobs,
+      [&](std::int64_t i) {
+        const Job& job = todo[static_cast<std::size_t>(i)];
+        const std::string key = job_key(tasks[job.task], nn::method_name(job.method), job.fold);
+        try {
+          check(key != o.fail_on, "fails on purpose (--fail-on)");
+          json line = run_job(data[job.task], job, preset, o.seed);
+          line["rank"] = comm.rank();
+          return line.dump();
+        } catch (const std::exception& e) {
+          throw Error(cat("uci_benchmark: ", key, ": ", e.what()));
+        }
+      },
+      [&](std::int64_t i, const std::string& line) {
+        const Job& job = todo[static_cast<std::size_t>(i)];
+        log->append(json::parse(line));
         progress.done(job.weight, job_key(tasks[job.task], nn::method_name(job.method), job.fold));
-      } catch (const std::exception& e) {
-        std::lock_guard lock(failure_mutex);
-        if (!failed.exchange(true))
-          failure = cat(job_key(tasks[job.task], nn::method_name(job.method), job.fold), ": ", e.what());
-        return;
-      }
-    }
-  };
-  std::vector<std::thread> threads;
-  for (int j = 1; j < o.jobs; ++j) threads.emplace_back(worker);
-  worker();
-  for (std::thread& t : threads) t.join();
-  check(!failed, "uci_benchmark: ", failure);
+      });
+  if (!root) return 0;
 
-  if (log.lines().size() < total_jobs) {
+  if (log->lines().size() < total_jobs) {
     std::printf("uci_benchmark: stopped after %zu jobs (--stop-after); run again with the same --out to finish\n",
                 limit);
     return 0;
   }
   // Note [The results file]: the canonical, sorted results.
-  std::vector<json> lines = log.lines();
+  std::vector<json> lines = log->lines();
   std::map<std::string, std::size_t> rank_of;
   for (std::size_t i = 0; i < tasks.size(); ++i) rank_of[tasks[i]] = i;
   std::map<std::string, std::size_t> method_rank;
@@ -613,7 +647,8 @@ int run(const Options& o) {
   });
   json results = json::array();
   for (json& line : lines) {
-    line.erase("seconds");
+    line.erase("seconds");  // nor the rank that ran it
+    line.erase("rank");
     results.push_back(line);
   }
   json summary;
@@ -644,16 +679,19 @@ int main(int argc, char** argv) {
   app.add_option("--tasks", o.tasks, "tasks to run (comma-separated; default: the preset's)")->delimiter(',');
   app.add_option("--methods", o.methods, "methods to run (comma-separated; default: all seven)")->delimiter(',');
   app.add_option("--seed", o.seed, "seed of the folds and of every run")->capture_default_str();
-  app.add_option("--jobs", o.jobs, "jobs run at once, each on its own thread")->capture_default_str()
+  app.add_option("--jobs", o.jobs, "jobs run at once by this process, each on its own thread (default: its share of "
+                                   "the cores; under mpirun, per rank)")
       ->check(CLI::Range(1, 256));
   app.add_option("--out", o.out, "results folder; an existing one is resumed")->capture_default_str();
   app.add_flag("--resume", o.resume, "require --out to hold a run to resume");
   app.add_option("--data-dir", o.data_dir, "converted UCI files (default: $TG_UCI_DIR or data/uci)");
   app.add_option("--stop-after", o.stop_after, "run this many jobs, then stop (for tests)")->group("");
+  app.add_option("--fail-on", o.fail_on, "this job (task/method/fold) throws (for tests)")->group("");
   CLI11_PARSE(app, argc, argv);
   try {
     return run(o);
   } catch (const std::exception& e) {
+    dist::abort_job_if_distributed(e.what());  // under mpirun: ends every rank with the message
     std::fprintf(stderr, "%s\n", e.what());
     return 1;
   }

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -40,6 +41,13 @@ class Single final : public Communicator {
   std::unique_ptr<Pending> start_allgather(const double* local, double* all, std::int64_t count) override {
     allgather(local, all, count);
     return std::make_unique<Done>();
+  }
+  void send(int to, int, const std::string&) override {
+    throw Error(cat("dist: send to rank ", to, " in a world of one rank"));
+  }
+  std::optional<Message> try_receive() override { return std::nullopt; }
+  std::string receive(int from, int) override {
+    throw Error(cat("dist: receive from rank ", from, " in a world of one rank (it would wait forever)"));
   }
   [[noreturn]] void abort(const std::string& message) override {
     std::fprintf(stderr, "%s\n", message.c_str());
@@ -104,6 +112,18 @@ class Mpi final : public Communicator {
   std::unique_ptr<Pending> start_allgather(const double* local, double* all, std::int64_t count) override {
     return start(local, all, count);
   }
+  void send(int to, int tag, const std::string& bytes) override {
+    check(to >= 0 && to < ranks_ && tag >= 0, "dist: send to rank ", to, " of ", ranks_, " with tag ", tag);
+    mpi_check(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, to, tag, comm_), "MPI_Send");
+  }
+  std::optional<Message> try_receive() override { return probe(MPI_ANY_SOURCE, MPI_ANY_TAG); }
+  std::string receive(int from, int tag) override {
+    // Open MPI's blocking receive spins on its core; a rank that waits here has threads that work.
+    for (int pause_us = 20;; pause_us = std::min(2000, 2 * pause_us)) {
+      if (std::optional<Message> m = probe(from, tag)) return std::move(m->bytes);
+      std::this_thread::sleep_for(std::chrono::microseconds(pause_us));
+    }
+  }
   [[noreturn]] void abort(const std::string& message) override {
     std::fprintf(stderr, "rank %d of %d: %s\n", rank_, ranks_, message.c_str());
     std::fflush(stderr);
@@ -126,6 +146,17 @@ class Mpi final : public Communicator {
                              mpi_type<T>(), comm_, &r->request),
               "MPI_Iallgather");
     return r;
+  }
+  std::optional<Message> probe(int from, int tag) {
+    int arrived = 0;
+    MPI_Status status;
+    mpi_check(MPI_Iprobe(from, tag, comm_, &arrived, &status), "MPI_Iprobe");
+    if (!arrived) return std::nullopt;
+    int bytes = 0;
+    mpi_check(MPI_Get_count(&status, MPI_BYTE, &bytes), "MPI_Get_count");
+    Message m{.from = status.MPI_SOURCE, .tag = status.MPI_TAG, .bytes = std::string(static_cast<std::size_t>(bytes), '\0')};
+    mpi_check(MPI_Recv(m.bytes.data(), bytes, MPI_BYTE, m.from, m.tag, comm_, MPI_STATUS_IGNORE), "MPI_Recv");
+    return m;
   }
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0, ranks_ = 1;
@@ -165,6 +196,7 @@ struct ThreadGroup::Shared {
   std::condition_variable changed;
   std::int64_t arrived = 0, generation = 0;
   std::vector<const void*> slots;  // each rank's contribution for the collective under way
+  std::vector<std::deque<Communicator::Message>> inboxes{static_cast<std::size_t>(ranks)};  // point to point
 
   // Every rank deposits `mine` and waits for all; then read(slots) runs on each rank; a second
   // barrier keeps the slots valid until every rank has read them.
@@ -217,6 +249,34 @@ class ThreadMember final : public Communicator {
   std::unique_ptr<Pending> start_allgather(const double* local, double* all, std::int64_t count) override {
     gather(local, all, count);
     return std::make_unique<Done>();
+  }
+  void send(int to, int tag, const std::string& bytes) override {
+    check(to >= 0 && to < shared_->ranks && tag >= 0, "dist: send to rank ", to, " of ", shared_->ranks, " with tag ",
+          tag);
+    std::lock_guard lock(shared_->mutex);
+    shared_->inboxes[static_cast<std::size_t>(to)].push_back({.from = rank_, .tag = tag, .bytes = bytes});
+    shared_->changed.notify_all();
+  }
+  std::optional<Message> try_receive() override {
+    std::lock_guard lock(shared_->mutex);
+    auto& inbox = shared_->inboxes[static_cast<std::size_t>(rank_)];
+    if (inbox.empty()) return std::nullopt;
+    Message m = std::move(inbox.front());
+    inbox.pop_front();
+    return m;
+  }
+  std::string receive(int from, int tag) override {
+    std::unique_lock lock(shared_->mutex);
+    auto& inbox = shared_->inboxes[static_cast<std::size_t>(rank_)];
+    for (;;) {
+      const auto it = std::find_if(inbox.begin(), inbox.end(), [&](const Message& m) { return m.from == from && m.tag == tag; });
+      if (it != inbox.end()) {
+        std::string bytes = std::move(it->bytes);
+        inbox.erase(it);
+        return bytes;
+      }
+      shared_->changed.wait(lock);
+    }
   }
   [[noreturn]] void abort(const std::string& message) override {
     std::fprintf(stderr, "thread rank %d: %s\n", rank_, message.c_str());
@@ -412,12 +472,15 @@ std::unique_ptr<DataParallel> data_parallel_if_launched(nn::Module& model, DataP
   if (!launched_by_mpi()) return nullptr;
   Communicator& comm = world();
   if (comm.ranks() == 1) return nullptr;
-  if (!std::getenv("OMP_NUM_THREADS")) {
-    const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
-    const int per_node = local ? std::max(1, std::atoi(local)) : 1;
-    set_num_threads(std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / per_node));
-  }
+  share_cores_with_local_ranks();
   return std::make_unique<DataParallel>(model, comm, options);
+}
+
+void share_cores_with_local_ranks() {
+  if (!launched_by_mpi() || std::getenv("OMP_NUM_THREADS")) return;
+  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  const int per_node = local ? std::max(1, std::atoi(local)) : 1;
+  set_num_threads(std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / per_node));
 }
 
 void abort_job_if_distributed(const std::string& message) {

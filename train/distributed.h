@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,6 +50,18 @@ class Communicator : public BatchCombiner {
   };
   virtual std::unique_ptr<Pending> start_allgather(const float* local, float* all, std::int64_t count) = 0;
   virtual std::unique_ptr<Pending> start_allgather(const double* local, double* all, std::int64_t count) = 0;
+  /// Point-to-point messages (for handing out work: train/job_queue.h). `tag` ≥ 0 tells kinds of
+  /// message apart; messages from one rank with one tag arrive in the order sent.
+  struct Message {
+    int from = 0, tag = 0;
+    std::string bytes;
+  };
+  virtual void send(int to, int tag, const std::string& bytes) = 0;
+  /// A message from any rank that has already arrived, or nothing; never waits.
+  virtual std::optional<Message> try_receive() = 0;
+  /// Waits for the next message from `from` with `tag`. Waiting polls with short sleeps rather
+  /// than spinning, so a rank that waits leaves its core to the threads that work.
+  virtual std::string receive(int from, int tag) = 0;
   /// Ends every rank of the job with `message` on stderr and a non-zero exit (MPI_Abort);
   /// a rank that failed calls it, so the others do not wait for it forever.
   [[noreturn]] virtual void abort(const std::string& message) = 0;
@@ -167,6 +180,11 @@ Tensor backward_step(DataParallel* ddp, const Tensor& x, const Tensor& y, LossOf
   ddp->synchronize_gradients();
   return loss;
 }
+
+/// Under an MPI launch, sets the worker threads, unless OMP_NUM_THREADS says otherwise, to the
+/// cores divided by the ranks on this node (OMPI_COMM_WORLD_LOCAL_SIZE), so R ranks on one node do
+/// not oversubscribe its cores. Does nothing outside an MPI launch.
+void share_cores_with_local_ranks();
 
 /// For a program's top-level catch: under an MPI launch with several ranks, ends the whole job
 /// with `message` on stderr (Communicator::abort), so no rank waits for a failed one; otherwise

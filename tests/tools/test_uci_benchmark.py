@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """uci_benchmark end to end on a smoke preset (CTest uci_benchmark and uci_report).
 
-Usage: test_uci_benchmark.py PROGRAM SOURCE_DIR [report]
+Usage: test_uci_benchmark.py PROGRAM SOURCE_DIR [report | mpi]
 
 Without `report`: 2 tasks (weka's iris and glass, read where Debian puts them) x 7 methods x 4 folds
 - the output files hold what docs/uci.md says (run.json, 56 job lines, results.json, splits);
@@ -9,6 +9,11 @@ Without `report`: 2 tasks (weka's iris and glass, read where Debian puts them) x
 - a run stopped after 10 jobs, with a torn line appended as a kill would leave it, then resumed,
   gives the same results.json as an uninterrupted run;
 - other arguments on the same --out, and bad arguments, are clean errors naming the problem.
+With `mpi` (CTest uci_benchmark_mpi; exit 77 = skipped without mpirun): the same smoke run under
+`mpirun -np 2` and `-np 4` gives the one-process results.json byte for byte, with jobs run by every
+rank; a run stopped on one process resumes on two ranks and the other way round; a run killed with
+SIGKILL, and a job that throws on a rank (which must end every rank with its message, not hang),
+resume to the same results.
 With `report`: tools/uci_report.py on the smoke output writes the table and the PNG (exit 77 =
 skipped when /usr/bin/python3 lacks numpy, scipy, scikit-learn or matplotlib).
 """
@@ -22,14 +27,19 @@ import zipfile
 
 PROGRAM, SOURCE = sys.argv[1], pathlib.Path(sys.argv[2])
 REPORT = len(sys.argv) > 3 and sys.argv[3] == "report"
+MPI = len(sys.argv) > 3 and sys.argv[3] == "mpi"
+# Open MPI as root, on one node's shared memory, in containers that forbid cross-memory attach.
+MPI_ENV = dict(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_btl="self,vader",
+               OMPI_MCA_btl_vader_single_copy_mechanism="none", OMPI_MCA_rmaps_base_oversubscribe="1")
 SMOKE = ["--preset", "smoke", "--tasks", "iris,glass"]
 METHODS = ["snn", "msra", "batchnorm", "layernorm", "weightnorm", "highway", "resnet"]
 failures = []
 
 
-def run(args, threads="1", ok=True):
-    env = dict(os.environ, OMP_NUM_THREADS=threads)
-    p = subprocess.run([PROGRAM] + args, capture_output=True, text=True, env=env, timeout=300)
+def run(args, threads="1", ok=True, ranks=0, timeout=300):
+    env = dict(os.environ, OMP_NUM_THREADS=threads, **(MPI_ENV if ranks else {}))
+    launch = ["mpirun", "-np", str(ranks)] if ranks else []
+    p = subprocess.run(launch + [PROGRAM] + args, capture_output=True, text=True, env=env, timeout=timeout)
     if ok and p.returncode != 0:
         sys.exit(f"FAIL: {args} exited {p.returncode}: {p.stderr}")
     return p
@@ -50,6 +60,8 @@ def main():
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="uci_benchmark_test."))
     a = tmp / "a"
     reference = smoke(a, 2, "1")
+    if MPI:
+        return mpi(tmp, reference)
     if REPORT:
         probe = subprocess.run(["/usr/bin/python3", "-c", "import numpy, scipy, sklearn, matplotlib"],
                                capture_output=True)
@@ -135,6 +147,80 @@ def main():
     expect(len(rows) == 28 and rows[0].split()[:5] == ["task", "samples", "features", "classes", "source"],
            "--list: a header and 27 tasks")
     expect(any(r.split()[:4] == ["iris", "150", "4", "3"] for r in rows), "--list: iris 150 4 3")
+    return 1 if failures else 0
+
+
+def mpi(tmp, reference):
+    import shutil
+    import signal
+    import time
+    if not shutil.which("mpirun"):
+        print("SKIP: mpirun is not installed")
+        return 77
+    # Spread over 2 and 4 ranks: the one-process results, jobs run by every rank.
+    for ranks in (2, 4):
+        out = tmp / f"mpi{ranks}"
+        p = run(SMOKE + ["--out", str(out), "--jobs", "1"], ranks=ranks)
+        expect(f"({ranks} MPI ranks x 1)" in p.stdout, f"{ranks} ranks: the run says so: {p.stdout}")
+        expect((out / "results.json").read_bytes() == reference, f"{ranks} ranks give the one-process results.json")
+        lines = [json.loads(l) for l in (out / "results.jsonl").read_text().splitlines()]
+        per_rank = {r: sum(l["rank"] == r for l in lines) for r in range(ranks)}
+        print(f"{ranks} ranks: jobs per rank {per_rank}")
+        expect(len(lines) == 56 and all(n > 0 for n in per_rank.values()), f"every rank ran jobs: {per_rank}")
+        expect(sorted(os.listdir(out)) == ["results.json", "results.jsonl", "run.json", "splits"],
+               f"rank 0 alone wrote, and only the run's files: {sorted(os.listdir(out))}")
+
+    # Stopped on one process, resumed on two ranks; stopped on two ranks, resumed on one process.
+    for first, then, name in ((0, 2, "d"), (2, 0, "e")):
+        out = tmp / name
+        run(SMOKE + ["--out", str(out), "--jobs", "1", "--stop-after", "20"], ranks=first)
+        done = len((out / "results.jsonl").read_text().splitlines())
+        p = run(SMOKE + ["--out", str(out), "--jobs", "1", "--resume"], ranks=then)
+        expect(done == 20 and "36 to run" in p.stdout, f"{first or 1} -> {then or 1}: 20 done, 36 resumed: {p.stdout}")
+        expect((out / "results.json").read_bytes() == reference,
+               f"stopped on {first or 1} process(es), resumed on {then or 1}: the uninterrupted results")
+
+    # Killed with SIGKILL mid-run (every process of the job), then resumed on two ranks.
+    out = tmp / "killed"
+    env = dict(os.environ, OMP_NUM_THREADS="1", **MPI_ENV)
+    job = subprocess.Popen(["mpirun", "-np", "2", PROGRAM] + SMOKE + ["--out", str(out), "--jobs", "1"],
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    log = out / "results.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and job.poll() is None:
+        if log.exists() and len(log.read_bytes().splitlines()) >= 8:
+            break
+        time.sleep(0.02)
+    # mpirun and every rank: the ranks are mpirun's children but not in its process group, so find
+    # them by the --out they were given (no other test uses it).
+    for _ in range(3):
+        for pid in os.listdir("/proc"):
+            try:
+                if pid.isdigit() and str(out).encode() in pathlib.Path(f"/proc/{pid}/cmdline").read_bytes():
+                    os.kill(int(pid), signal.SIGKILL)
+            except (OSError, ProcessLookupError):
+                pass
+        time.sleep(0.2)
+    job.wait()
+    killed_at = len(log.read_bytes().splitlines()) if log.exists() else 0
+    p = run(SMOKE + ["--out", str(out), "--jobs", "1", "--resume"], ranks=2)
+    print(f"killed after {killed_at} of 56 jobs; resumed: {p.stdout.splitlines()[0] if p.stdout else p.stderr}")
+    expect(8 <= killed_at < 56 and f"{56 - killed_at} to run" in p.stdout,
+           f"the kill came mid-run ({killed_at} of 56 jobs) and the resumed run ran the rest: {p.stdout}")
+    expect((out / "results.json").read_bytes() == reference, "a killed run, resumed on 2 ranks: the same results")
+
+    # A job that throws on some rank ends the whole job with its message, then resumes cleanly.
+    out = tmp / "failing"
+    try:
+        p = run(SMOKE + ["--out", str(out), "--jobs", "1", "--fail-on", "glass/highway/2"], ok=False, ranks=2,
+                timeout=120)
+        text = p.stdout + p.stderr
+        expect(p.returncode != 0 and "glass/highway/2: fails on purpose" in text,
+               f"a failing job: status {p.returncode}, message in the output:\n{text}")
+    except subprocess.TimeoutExpired:
+        expect(False, "a failing job made the MPI run hang")
+    run(SMOKE + ["--out", str(out), "--jobs", "1"], ranks=2)
+    expect((out / "results.json").read_bytes() == reference, "after a failing job, a resumed run: the same results")
     return 1 if failures else 0
 
 

@@ -1,6 +1,6 @@
 // Data-parallel training (train/distributed.h) with threads as ranks: R = 1, 2 and 4 give the
 // parameters of one process, bit for bit (Note [One process's bits on R processes] in
-// ops/batch_split.h). tests/train/test_distributed_mpi.cpp runs the same under mpirun.
+// ops/batch_split.h). tests/train/run_mpi.py runs the same under mpirun (distributed_program.cpp).
 #include <thread>
 
 #include "autograd/tape.h"
