@@ -80,6 +80,19 @@ def main():
         png = (a / "report.png").read_bytes() if (a / "report.png").exists() else b""
         expect(png.startswith(b"\x89PNG"), "report.png is a PNG")
         expect(not [f for f in os.listdir(a) if ".tmp." in f], "no temporary files left")
+        # docs/uci.md's claim that PyTorch's 8-layer SNN diverges at lr 0.1 on iris too (when the
+        # yardstick python3-torch is installed).
+        if subprocess.run(["/usr/bin/python3", "-c", "import torch"], capture_output=True).returncode == 0:
+            p = subprocess.run(["/usr/bin/python3", str(SOURCE / "tools/uci_torch_divergence.py"), str(a),
+                                "--tasks", "iris", "--lr", "0.1", "--layers", "8", "--seeds", "2"],
+                               capture_output=True, text=True, timeout=300)
+            first = p.stdout.splitlines()[0] if p.stdout else p.stderr
+            print("uci_torch_divergence:", first)
+            diverged = int(first.split()[1].split("/")[0]) if first.startswith("iris: ") else -1
+            expect(p.returncode == 0 and first.endswith("/8 runs diverged (snn-l8-u256, lr 0.1)") and diverged >= 6,
+                   f"PyTorch's deep SNN diverges at lr 0.1 on iris: {first}")
+        else:
+            print("python3-torch is not installed: the PyTorch divergence check is not run")
         return 1 if failures else 0
 
     # The files.
