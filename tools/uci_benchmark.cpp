@@ -506,19 +506,12 @@ class JobProgress {
   std::mutex mutex_;
 };
 
-// Jobs at once on this process: its share of the node's cores (all of them outside mpirun).
-int default_jobs() {
-  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
-  const int ranks_here = dist::launched_by_mpi() && local ? std::max(1, std::atoi(local)) : 1;
-  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / ranks_here);
-}
-
 struct Options {
   bool list = false, resume = false;
   std::string preset = "quick", out = "runs/uci_benchmark", data_dir;
   std::vector<std::string> tasks, methods;
   std::uint64_t seed = 0;
-  int jobs = 0;                  // 0: default_jobs()
+  int jobs = 0;                  // 0: this process's share of the cores (dist::cores_per_local_rank)
   std::int64_t stop_after = -1;  // for the tests: run this many jobs, then exit as if killed
   std::string fail_on;           // for the tests: this job (task/method/fold) throws
 };
@@ -545,7 +538,7 @@ int run(const Options& o) {
   dist::Communicator& comm = dist::world();
   const bool root = comm.rank() == 0;
   dist::share_cores_with_local_ranks();
-  const int jobs = o.jobs > 0 ? o.jobs : default_jobs();
+  const int jobs = o.jobs > 0 ? o.jobs : dist::cores_per_local_rank();
   const fs::path out(o.out);
   const json record = run_record(preset, o.seed, tasks, methods);
   std::unique_ptr<ResultsLog> log;

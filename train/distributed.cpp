@@ -476,11 +476,15 @@ std::unique_ptr<DataParallel> data_parallel_if_launched(nn::Module& model, DataP
   return std::make_unique<DataParallel>(model, comm, options);
 }
 
+int cores_per_local_rank() {
+  const char* local = launched_by_mpi() ? std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE") : nullptr;
+  const int per_node = local ? std::max(1, std::atoi(local)) : 1;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / per_node);
+}
+
 void share_cores_with_local_ranks() {
   if (!launched_by_mpi() || std::getenv("OMP_NUM_THREADS")) return;
-  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
-  const int per_node = local ? std::max(1, std::atoi(local)) : 1;
-  set_num_threads(std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / per_node));
+  set_num_threads(cores_per_local_rank());
 }
 
 void abort_job_if_distributed(const std::string& message) {

@@ -185,6 +185,8 @@ Tensor backward_step(DataParallel* ddp, const Tensor& x, const Tensor& y, LossOf
 /// cores divided by the ranks on this node (OMPI_COMM_WORLD_LOCAL_SIZE), so R ranks on one node do
 /// not oversubscribe its cores. Does nothing outside an MPI launch.
 void share_cores_with_local_ranks();
+/// The cores of this node divided by the MPI ranks on it (all of them outside an MPI launch).
+int cores_per_local_rank();
 
 /// For a program's top-level catch: under an MPI launch with several ranks, ends the whole job
 /// with `message` on stderr (Communicator::abort), so no rank waits for a failed one; otherwise
